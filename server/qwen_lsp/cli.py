@@ -1,0 +1,132 @@
+"""The `qwen-lsp` command: the language server by default, and the tools around it.
+
+`qwen-lsp [--stdio]` serves LSP on stdin/stdout; `doctor`, `cache stats|clear` and `--version`
+are for people. Setting flags (`--provider`, `--model`, ...) are the highest-priority source.
+Heavy modules (pygls, the SDKs) are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qwen_lsp import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_PROBLEM = 0, 1, 2
+COMMANDS = ("doctor", "cache", "stats", "prompt")
+
+
+def _setting_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (override every other source)")
+    group.add_argument("--provider", choices=["dashscope", "openai", "openai-compatible"])
+    group.add_argument("--model", help="completion model")
+    group.add_argument("--chat-model", dest="chatModel", help="model for actions and reviews")
+    group.add_argument("--base-url", dest="baseUrl", help="endpoint URL")
+    group.add_argument("--region", choices=["beijing", "singapore", "us", "hongkong"])
+    group.add_argument(
+        "--prompt-mode", dest="promptMode", choices=["auto", "fim", "partial", "chat"]
+    )
+    group.add_argument("--cache-dir", dest="cache_dir", help="answer cache folder")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for key in ("provider", "model", "chatModel", "baseUrl", "region", "promptMode"):
+        value = getattr(args, key, None)
+        if value is not None:
+            raw[key] = value
+    if getattr(args, "cache_dir", None):
+        raw["cache"] = {"dir": args.cache_dir}
+    return raw
+
+
+def _server_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qwen-lsp",
+        description="AI completions from Qwen-Coder or GPT over LSP. "
+        f"Commands: {', '.join(COMMANDS)} (qwen-lsp COMMAND --help).",
+    )
+    parser.add_argument("--version", action="version", version=f"qwen-lsp {__version__}")
+    parser.add_argument("--stdio", action="store_true", help="serve LSP on stdio (the default)")
+    parser.add_argument("--check", nargs="*", metavar="PATH", help="AI review (not available yet)")
+    _setting_flags(parser)
+    return parser
+
+
+def _command_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qwen-lsp")
+    sub = parser.add_subparsers(dest="command", required=True)
+    doctor = sub.add_parser("doctor", help="check settings, key, endpoint and prompt modes")
+    doctor.add_argument("--offline", action="store_true", help="do not contact the endpoint")
+    doctor.add_argument("folder", nargs="?", default=".", help="project folder (default: .)")
+    _setting_flags(doctor)
+    cache = sub.add_parser("cache", help="disk cache size and hit rate, or empty it")
+    cache.add_argument("action", choices=["stats", "clear"])
+    _setting_flags(cache)
+    sub.add_parser("stats", help="spend ledger (not available yet)")
+    prompt = sub.add_parser("prompt", help="show the prompt that would be sent at FILE:LINE:COL")
+    prompt.add_argument("location", help="FILE:LINE:COL, 1-based")
+    _setting_flags(prompt)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        args = _command_parser().parse_args(argv)
+        if args.command == "doctor":
+            from qwen_lsp.doctor import run_doctor
+
+            return run_doctor(Path(args.folder), _overrides(args), offline=args.offline)
+        if args.command == "cache":
+            return _cache_command(args)
+        if args.command == "prompt":
+            from qwen_lsp.prompt_inspector import run_prompt_inspector
+
+            return run_prompt_inspector(args.location, _overrides(args))
+        print(f"qwen-lsp {args.command}: not available in this version yet", file=sys.stderr)
+        return EXIT_PROBLEM
+    args = _server_parser().parse_args(argv)
+    if args.check is not None:
+        print("qwen-lsp --check: not available in this version yet", file=sys.stderr)
+        return EXIT_PROBLEM
+    return _serve(_overrides(args))
+
+
+def _serve(overrides: dict[str, Any]) -> int:
+    from qwen_lsp.log import setup_logging
+
+    setup_logging("info")
+    from qwen_lsp.lsp.server import create_server
+
+    create_server(overrides).start_io()
+    return EXIT_OK
+
+
+def _cache_command(args: argparse.Namespace) -> int:
+    from qwen_lsp.cache import AnswerCache
+    from qwen_lsp.config import cache_dir, load_settings
+
+    loaded = load_settings(Path.cwd(), cli=_overrides(args))
+    directory = cache_dir(loaded.settings) / "answers"
+    cache = AnswerCache(directory, size_limit_mb=loaded.settings.cache.max_size_mb)
+    try:
+        if cache.warning:
+            print(f"qwen-lsp: {cache.warning}", file=sys.stderr)
+            return EXIT_PROBLEM
+        if args.action == "clear":
+            removed = cache.clear()
+            print(f"cleared {removed} cached answers from {directory}")
+            return EXIT_OK
+        stats = cache.stats()
+        print(f"cache:    {directory}")
+        print(f"entries:  {stats.entries}")
+        print(f"size:     {stats.size_bytes / 1024:.1f} KiB")
+        total = stats.hits + stats.misses
+        print(f"hits:     {stats.hits} of {total} lookups ({stats.hit_rate:.0%})")
+        return EXIT_OK
+    finally:
+        cache.close()

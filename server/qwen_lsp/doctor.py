@@ -1,0 +1,146 @@
+"""`qwen-lsp doctor`: what works, what is wrong, and what to set next.
+
+Checks the settings and their sources, the API key (its presence and source, never its
+value), the tree-sitter grammars, the cache, and, unless `--offline`, that the endpoint
+answers and which prompt modes it takes (the result is remembered for the server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from qwen_lsp import __version__, errors
+from qwen_lsp.config import DASHSCOPE_REGIONS, LoadedSettings, load_settings, needs_key
+from qwen_lsp.engine.runtime import KEY_HELP, Runtime
+from qwen_lsp.model import GenerationRequest, Message, PromptMode
+
+OK, BAD, SKIP = "ok", "!!", "--"
+PROBE_TIMEOUT = 15.0
+
+
+class Report:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.problems = 0
+
+    def line(self, status: str, what: str, detail: str) -> None:
+        if status == BAD:
+            self.problems += 1
+        print(f"  [{status}] {what:<12} {detail}", file=self.out)
+
+
+def _probe_request(mode: PromptMode, model: str) -> GenerationRequest:
+    if mode is PromptMode.FIM:
+        return GenerationRequest(
+            model=model,
+            prompt="<|fim_prefix|>def add(a, b):\n    return <|fim_suffix|>\n<|fim_middle|>",
+            max_tokens=4,
+            stop=("<|endoftext|>",),
+        )
+    messages = [Message("user", "Complete: def add(a, b): return")]
+    if mode is PromptMode.PARTIAL:
+        messages.append(Message("assistant", "def add(a, b):\n    return ", partial=True))
+    return GenerationRequest(model=model, messages=tuple(messages), max_tokens=4)
+
+
+async def _probe(runtime: Runtime, report: Report) -> None:
+    provider = runtime.provider()
+    model = runtime.settings.completion_model
+    working = []
+    try:
+        for mode in provider.modes(model):
+            try:
+                await provider.generate(_probe_request(mode, model), timeout=PROBE_TIMEOUT)
+            except errors.UnsupportedMode as exc:
+                report.line(SKIP, f"mode {mode.value}", f"not supported by {model}: {exc}")
+                continue
+            except errors.ProviderError as exc:
+                report.line(BAD, f"mode {mode.value}", runtime.explain(exc))
+                if isinstance(exc, (errors.AuthError, errors.EndpointUnavailable)):
+                    return
+                continue
+            working.append(mode)
+            report.line(OK, f"mode {mode.value}", f"{model} answers in this prompt mode")
+    finally:
+        await provider.aclose()
+    if working:
+        runtime.modes.remember(
+            runtime.settings.provider, runtime.loaded.base_url, model, working[0]
+        )
+        report.line(OK, "endpoint", f"completions will use prompt mode '{working[0].value}'")
+    else:
+        report.line(BAD, "endpoint", f"{model} answered in no prompt mode")
+
+
+def _settings_lines(loaded: LoadedSettings, report: Report) -> None:
+    s = loaded.settings
+    report.line(OK, "user file", str(loaded.user_file) if loaded.user_file else "none (optional)")
+    report.line(
+        OK, "project", str(loaded.project_file) if loaded.project_file else "none (optional)"
+    )
+    for problem in loaded.problems:
+        report.line(BAD, "setting", problem)
+    report.line(OK, "provider", s.provider)
+    report.line(OK, "models", f"{s.completion_model} (completions), {s.resolved_chat_model} (chat)")
+    region = f" (region {s.region})" if s.provider == "dashscope" and not s.base_url else ""
+    report.line(OK, "endpoint", f"{loaded.base_url}{region}")
+
+
+def _grammar_line(report: Report) -> None:
+    from qwen_lsp.context.languages import get_parser
+
+    names = ["python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp"]
+    missing = [n for n in names if get_parser(n) is None]
+    if missing:
+        report.line(BAD, "grammars", f"cannot load: {', '.join(missing)}")
+    else:
+        report.line(OK, "grammars", ", ".join(names))
+
+
+def run_doctor(
+    folder: Path, overrides: dict[str, Any], *, offline: bool = False, out: TextIO | None = None
+) -> int:
+    out = out or sys.stdout
+    report = Report(out)
+    print(f"qwen-lsp {__version__} doctor", file=out)
+    loaded = load_settings(folder, cli=overrides)
+    _settings_lines(loaded, report)
+    runtime = Runtime(loaded, show=lambda message: report.line(BAD, "cache", message))
+    stats = runtime.cache.stats()
+    if not runtime.cache.warning:
+        report.line(OK, "cache", f"{stats.directory} ({stats.entries} answers)")
+    _grammar_line(report)
+    s = loaded.settings
+    key_needed = needs_key(s, loaded.base_url)
+    if loaded.api_key:
+        report.line(OK, "API key", f"set (from {loaded.key_source})")
+    elif key_needed:
+        report.line(BAD, "API key", f"missing: {KEY_HELP[s.provider]}")
+    else:
+        report.line(OK, "API key", "not needed for a local endpoint")
+    if offline:
+        report.line(SKIP, "endpoint", "not contacted (--offline)")
+    elif loaded.api_key or not key_needed:
+        asyncio.run(_probe(runtime, report))
+    else:
+        report.line(SKIP, "endpoint", "not contacted until a key is set")
+    runtime.cache.close()
+    if report.problems:
+        print("\nNext steps:", file=out)
+        if key_needed and not loaded.api_key:
+            regions = ", ".join(DASHSCOPE_REGIONS)
+            print(
+                "  - DashScope: export DASHSCOPE_API_KEY=sk-... (keys are per region; set "
+                f"QWEN_LSP_REGION to one of {regions})\n"
+                "  - OpenAI: export QWEN_LSP_PROVIDER=openai OPENAI_API_KEY=sk-...\n"
+                "  - a local Qwen2.5-Coder (Ollama, vLLM, llama.cpp): export "
+                "QWEN_LSP_PROVIDER=openai-compatible QWEN_LSP_BASE_URL=http://127.0.0.1:11434/v1",
+                file=out,
+            )
+        print("  - then run `qwen-lsp doctor` again; README.md documents every setting.", file=out)
+        return 2
+    print("\nAll good. Point your editor at `qwen-lsp` (see README.md).", file=out)
+    return 0

@@ -1,0 +1,152 @@
+"""The runtime a use case works in: settings, answer cache, prompt-mode memory and provider.
+
+Built once per server (or CLI run) and updated in place when settings change, so a new
+provider is made only when the endpoint itself changed. Failures are turned into the one
+message a user sees here, in one place (`explain`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from qwen_lsp import errors
+from qwen_lsp.cache import AnswerCache
+from qwen_lsp.config import LoadedSettings, Settings, cache_dir, needs_key
+from qwen_lsp.engine.incidents import Incidents, Show
+from qwen_lsp.model import PromptMode
+from qwen_lsp.prompts import PromptLibrary
+from qwen_lsp.providers.base import Endpoint, Provider, create_provider
+from qwen_lsp.providers.probing import ModeMemory
+
+log = logging.getLogger(__name__)
+
+KEY_HELP = {
+    "dashscope": "set DASHSCOPE_API_KEY (a key from the Model Studio console of your region)",
+    "openai": "set OPENAI_API_KEY",
+    "openai-compatible": "set QWEN_LSP_API_KEY or OPENAI_API_KEY for that endpoint",
+}
+
+
+class Runtime:
+    def __init__(self, loaded: LoadedSettings, *, show: Show, use_cache: bool = True) -> None:
+        self.loaded = loaded
+        self.incidents = Incidents(show)
+        self.prompts = PromptLibrary()
+        self._provider: Provider | None = None
+        self._endpoint: Endpoint | None = None
+        self._paused_until = 0.0
+        directory = cache_dir(loaded.settings)
+        enabled = use_cache and loaded.settings.cache.enabled
+        self.cache = AnswerCache(
+            directory / "answers" if enabled else None,
+            size_limit_mb=loaded.settings.cache.max_size_mb,
+        )
+        if self.cache.warning:
+            show(f"qwen-lsp: {self.cache.warning}")
+        self.modes = ModeMemory(directory / "prompt-modes.json")
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    def update(self, loaded: LoadedSettings) -> None:
+        self.loaded = loaded
+
+    def endpoint(self, timeout: float) -> Endpoint:
+        return Endpoint(
+            provider=self.settings.provider,
+            base_url=self.loaded.base_url,
+            api_key=self.loaded.api_key,
+            timeout=timeout,
+        )
+
+    def provider(self) -> Provider:
+        """The provider for the current settings; ConfigError when it cannot work (no key)."""
+        settings = self.settings
+        if self.loaded.api_key is None and needs_key(settings, self.loaded.base_url):
+            raise errors.ConfigError(
+                f"qwen-lsp: no API key for {settings.provider}: {KEY_HELP[settings.provider]}, "
+                "then restart the editor. `qwen-lsp doctor` checks the setup."
+            )
+        endpoint = self.endpoint(settings.completion.timeout_ms / 1000)
+        if self._provider is None or endpoint != self._endpoint:
+            self._provider = create_provider(endpoint)
+            self._endpoint = endpoint
+        return self._provider
+
+    def candidate_modes(self, provider: Provider, model: str) -> tuple[PromptMode, ...]:
+        if self.settings.forced_mode is not None:
+            return (self.settings.forced_mode,)
+        remembered = self.modes.get(self.settings.provider, self.loaded.base_url, model)
+        offered = provider.modes(model)
+        if remembered in offered:
+            return (remembered, *(m for m in offered if m is not remembered))
+        return offered
+
+    # -- failures -----------------------------------------------------------------------
+
+    def paused(self) -> bool:
+        return time.monotonic() < self._paused_until
+
+    def explain(self, exc: Exception) -> str:
+        """The sentence a user sees for a failure; never includes a key."""
+        settings = self.settings
+        where = self.loaded.base_url or settings.provider
+        if isinstance(exc, errors.ConfigError):
+            return str(exc)
+        if isinstance(exc, errors.AuthError):
+            region = (
+                f" and belongs to region {settings.region}"
+                if settings.provider == "dashscope"
+                else ""
+            )
+            return (
+                f"qwen-lsp: {where} refused the API key (HTTP {exc.status or 401}); "
+                f"check that it is valid{region}."
+            )
+        if isinstance(exc, errors.RateLimitError):
+            wait = f"; pausing for {exc.retry_after:g} s" if exc.retry_after else ""
+            return f"qwen-lsp: {where} is rate limiting requests{wait}."
+        if isinstance(exc, errors.DeadlineExceeded):
+            return f"qwen-lsp: no answer from {where} within its deadline."
+        if isinstance(exc, errors.EndpointUnavailable):
+            return f"qwen-lsp: cannot reach {where}: {exc}"
+        if isinstance(exc, errors.UnsupportedMode):
+            return (
+                f"qwen-lsp: {where} rejected the request ({exc}); try another model or promptMode."
+            )
+        if isinstance(exc, errors.BadResponse):
+            return f"qwen-lsp: {where} answered something that is not a completion: {exc}"
+        return f"qwen-lsp: unexpected error: {exc}"
+
+    def fail(self, exc: Exception) -> None:
+        """Record a failure: one message per incident, and back off when asked to."""
+        if isinstance(exc, errors.RateLimitError):
+            self._paused_until = time.monotonic() + (exc.retry_after or 5.0)
+        kind = getattr(exc, "kind", type(exc).__name__)
+        self.incidents.report(kind, self.explain(exc))
+
+    def succeed(self) -> None:
+        self.incidents.resolve()
+
+    async def aclose(self) -> None:
+        if self._provider is not None:
+            try:
+                await self._provider.aclose()
+            except Exception as exc:  # closing must not mask shutdown
+                log.debug("closing provider: %s", exc)
+        self.cache.close()
+
+
+def relative_path(path: Path | None, roots: list[Path]) -> str:
+    """The path shown to the model: relative to its workspace folder, else the file name."""
+    if path is None:
+        return ""
+    for root in roots:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.name

@@ -1,0 +1,66 @@
+"""Typed errors, mapped once.
+
+Providers raise these; the engine decides what the user sees. Messages never carry an API key.
+"""
+
+from __future__ import annotations
+
+
+class QwenLspError(Exception):
+    """Base of every error qwen-lsp raises on purpose."""
+
+
+class ConfigError(QwenLspError):
+    """A setting is missing or wrong in a way that stops a feature (for example no API key)."""
+
+
+class ProviderError(QwenLspError):
+    """The model endpoint failed. `kind` groups incidents for one user-visible message each."""
+
+    kind = "provider"
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthError(ProviderError):
+    """401/403: the key is missing, wrong, or from another region."""
+
+    kind = "auth"
+
+
+class RateLimitError(ProviderError):
+    """429: too many requests; `retry_after` in seconds when the endpoint said."""
+
+    kind = "rate-limit"
+
+    def __init__(
+        self, message: str, *, status: int | None = 429, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class EndpointUnavailable(ProviderError):
+    """Connection refused, DNS failure, 5xx: the endpoint is down or unreachable."""
+
+    kind = "unavailable"
+
+
+class DeadlineExceeded(ProviderError):
+    """The request did not finish within its deadline."""
+
+    kind = "deadline"
+
+
+class BadResponse(ProviderError):
+    """The endpoint answered something that is not a valid completion (malformed JSON or SSE)."""
+
+    kind = "bad-response"
+
+
+class UnsupportedMode(ProviderError):
+    """The endpoint or model does not support the prompt mode that was tried (400/404)."""
+
+    kind = "unsupported-mode"

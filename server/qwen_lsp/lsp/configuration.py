@@ -1,0 +1,109 @@
+"""Lifecycle and settings: initialize, initialized, didChangeConfiguration, shutdown.
+
+Editor settings arrive as initializationOptions and then through workspace/configuration
+(section `qwen-lsp`), which is pulled again whenever the client says settings changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from qwen_lsp import errors
+from qwen_lsp.config import load_settings
+from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.log import set_level
+from qwen_lsp.lsp.server import QwenLanguageServer
+
+log = logging.getLogger(__name__)
+SECTION = "qwen-lsp"
+
+
+def _roots(params: types.InitializeParams) -> list[Path]:
+    uris = [f.uri for f in params.workspace_folders or []] or [params.root_uri or ""]
+    paths = [to_fs_path(uri) for uri in uris if uri]
+    if not paths and params.root_path:
+        paths = [params.root_path]
+    return [Path(p) for p in paths if p]
+
+
+def reload(ls: QwenLanguageServer) -> None:
+    """Resolve settings from every source again and apply them live."""
+    loaded = load_settings(
+        ls.roots[0] if ls.roots else None,
+        editor=ls.init_options,
+        workspace_config=ls.workspace_config,
+        cli=ls.cli_overrides,
+        workspace_trusted=ls.workspace_trusted,
+    )
+    set_level(loaded.settings.log_level)
+    if ls.runtime is None:
+        ls.runtime = Runtime(loaded, show=ls.show)
+    else:
+        ls.runtime.update(loaded)
+    for problem in loaded.problems:
+        if problem not in ls.shown_problems:
+            ls.shown_problems.add(problem)
+            ls.show(f"qwen-lsp: {problem}")
+
+
+async def pull_workspace_configuration(ls: QwenLanguageServer) -> None:
+    workspace = ls.client_capabilities.workspace
+    if workspace is None or not workspace.configuration:
+        return
+    try:
+        result = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+        )
+    except Exception as exc:  # a client that fails this request still gets completions
+        log.warning("workspace/configuration failed: %s", exc)
+        return
+    ls.workspace_config = result[0] if result else None
+    reload(ls)
+
+
+def register(server: QwenLanguageServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
+        from qwen_lsp.lsp import completion
+
+        options: Any = params.initialization_options
+        ls.init_options = options
+        ls.workspace_trusted = bool(isinstance(options, dict) and options.get("workspaceTrusted"))
+        ls.roots = _roots(params)
+        encoding = ls.workspace.position_encoding or "utf-16"
+        ls.documents.encoding = getattr(encoding, "value", encoding)
+        reload(ls)
+        completion.register_for_client(ls, params.capabilities)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: QwenLanguageServer, params: types.InitializedParams) -> None:
+        await pull_workspace_configuration(ls)
+        runtime = ls.runtime
+        assert runtime is not None
+        try:
+            runtime.provider()  # tells the user now, once, when the key is missing
+        except errors.ConfigError as exc:
+            runtime.fail(exc)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: QwenLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        workspace = ls.client_capabilities.workspace
+        if workspace is not None and workspace.configuration:
+            await pull_workspace_configuration(ls)
+            return
+        settings = params.settings
+        if isinstance(settings, dict):
+            ls.workspace_config = settings.get(SECTION, settings)
+        reload(ls)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: QwenLanguageServer, params: None) -> None:
+        if ls.runtime is not None:
+            await ls.runtime.aclose()

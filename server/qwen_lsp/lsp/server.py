@@ -1,0 +1,52 @@
+"""The server factory: a fresh `QwenLanguageServer` with every feature registered.
+
+A factory rather than a module global, so tests and the CLI build independent instances.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from qwen_lsp import __version__
+from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.lsp.documents import DocumentStore
+
+log = logging.getLogger(__name__)
+
+
+class QwenLanguageServer(LanguageServer):
+    """pygls server plus the session state the handlers share."""
+
+    def __init__(self, cli_overrides: Mapping[str, Any] | None = None) -> None:
+        super().__init__(
+            "qwen-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.cli_overrides = dict(cli_overrides or {})
+        self.documents = DocumentStore()
+        self.runtime: Runtime | None = None
+        self.roots: list[Path] = []
+        self.init_options: Any = None
+        self.workspace_config: Any = None
+        self.workspace_trusted = False
+        self.shown_problems: set[str] = set()
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def log_to_client(self, message: str) -> None:
+        self.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=message))
+
+
+def create_server(cli_overrides: Mapping[str, Any] | None = None) -> QwenLanguageServer:
+    from qwen_lsp.lsp import configuration, sync
+
+    server = QwenLanguageServer(cli_overrides)
+    configuration.register(server)  # registers completion features at initialize
+    sync.register(server)
+    return server

@@ -1,0 +1,57 @@
+"""The provider interface and the factory that picks an implementation from settings.
+
+A provider turns a `GenerationRequest` into a `Generation` over one wire. It streams
+internally, honours its deadline, raises only `qwen_lsp.errors.ProviderError` subclasses, and
+closes its HTTP request when the awaiting task is cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from qwen_lsp.model import Generation, GenerationRequest, PromptMode
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to reach a model. `api_key` is never shown in `repr`."""
+
+    provider: str  # "dashscope" | "openai" | "openai-compatible"
+    base_url: str | None
+    api_key: str | None = None
+    timeout: float = 10.0  # seconds, for the whole request
+    max_retries: int = 0
+
+    def __repr__(self) -> str:
+        key = "set" if self.api_key else "missing"
+        return f"Endpoint(provider={self.provider!r}, base_url={self.base_url!r}, api_key={key})"
+
+
+class Provider(Protocol):
+    endpoint: Endpoint
+
+    def modes(self, model: str) -> tuple[PromptMode, ...]:
+        """Prompt modes this wire can carry for `model`, best first (probing goes in order)."""
+        ...
+
+    async def generate(
+        self, request: GenerationRequest, *, timeout: float | None = None
+    ) -> Generation:
+        """Run one request to completion; raise a ProviderError subclass on failure."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def create_provider(endpoint: Endpoint) -> Provider:
+    """Build the provider for `endpoint.provider`, importing its SDK only now."""
+    if endpoint.provider == "dashscope":
+        from qwen_lsp.providers.dashscope import DashScopeProvider
+
+        return DashScopeProvider(endpoint)
+    if endpoint.provider in ("openai", "openai-compatible"):
+        from qwen_lsp.providers.openai import OpenAIProvider
+
+        return OpenAIProvider(endpoint)
+    raise ValueError(f"unknown provider {endpoint.provider!r}")

@@ -1,0 +1,68 @@
+"""Which prompt mode an endpoint and model support, probed once and remembered on disk.
+
+Probing needs no extra paid call: the first real request is sent in the best mode the wire
+offers; an `UnsupportedMode` answer moves on to the next mode, and the first mode that works
+is written to a small JSON file beside the answer cache, keyed by provider, URL and model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from qwen_lsp.model import PromptMode
+
+log = logging.getLogger(__name__)
+
+
+class ModeMemory:
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._modes: dict[str, str] = {}
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(data, dict):
+                    self._modes = {k: v for k, v in data.items() if isinstance(v, str)}
+            except FileNotFoundError:
+                pass
+            except (OSError, ValueError) as exc:
+                log.warning("ignoring unreadable prompt-mode memory %s: %s", path, exc)
+
+    @staticmethod
+    def _key(provider: str, base_url: str | None, model: str) -> str:
+        return f"{provider}|{base_url or ''}|{model}"
+
+    def get(self, provider: str, base_url: str | None, model: str) -> PromptMode | None:
+        value = self._modes.get(self._key(provider, base_url, model))
+        try:
+            return PromptMode(value) if value else None
+        except ValueError:
+            return None
+
+    def remember(self, provider: str, base_url: str | None, model: str, mode: PromptMode) -> None:
+        key = self._key(provider, base_url, model)
+        if self._modes.get(key) == mode.value:
+            return
+        self._modes[key] = mode.value
+        self._save()
+
+    def forget(self, provider: str, base_url: str | None, model: str) -> None:
+        if self._modes.pop(self._key(provider, base_url, model), None) is not None:
+            self._save()
+
+    def _save(self) -> None:
+        if self._path is None:
+            return
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            # Write then rename, so a concurrent reader never sees half a file.
+            fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".modes-")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self._modes, fh, indent=1, sort_keys=True)
+            os.replace(tmp, self._path)
+        except OSError as exc:
+            log.warning("cannot remember prompt modes in %s: %s", self._path, exc)

@@ -1,0 +1,79 @@
+"""The answer cache: survives restarts, keys on what shapes answers, degrades, never fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qwen_lsp.cache import AnswerCache, answer_key
+from qwen_lsp.model import Generation, GenerationRequest, Usage
+
+ANSWER = Generation(texts=("a + b",), usage=Usage(12, 3), model="m")
+
+
+def key_for(**changes) -> str:
+    fields = {
+        "provider": "dashscope",
+        "base_url": "http://x/api/v1",
+        "mode": "fim",
+        "template_version": "t1",
+        "request": GenerationRequest(model="m", prompt="p", max_tokens=64, temperature=0.2),
+    }
+    fields.update(changes)
+    return answer_key(**fields)
+
+
+def test_key_changes_with_everything_that_shapes_the_answer():
+    base = key_for()
+    assert key_for() == base
+    variants = [
+        key_for(provider="openai"),
+        key_for(base_url="http://y/api/v1"),
+        key_for(mode="chat"),
+        key_for(template_version="t2"),
+        key_for(request=GenerationRequest(model="m2", prompt="p", max_tokens=64)),
+        key_for(request=GenerationRequest(model="m", prompt="q", max_tokens=64)),
+        key_for(request=GenerationRequest(model="m", prompt="p", max_tokens=65)),
+        key_for(request=GenerationRequest(model="m", prompt="p", max_tokens=64, temperature=0.9)),
+    ]
+    assert base not in variants and len(set(variants)) == len(variants)
+
+
+def test_an_answer_survives_a_restart(tmp_path: Path):
+    cache = AnswerCache(tmp_path / "answers")
+    cache.set("k", ANSWER, background=True)
+    cache.close()
+    again = AnswerCache(tmp_path / "answers")
+    assert again.get("k") == ANSWER
+    assert again.get("other") is None
+    stats = again.stats()
+    assert (stats.entries, stats.hits, stats.misses) == (1, 1, 1)
+    again.close()
+    assert AnswerCache(tmp_path / "answers").stats().hits == 1  # counts are kept on disk
+
+
+def test_clear_empties_it(tmp_path: Path):
+    cache = AnswerCache(tmp_path / "answers")
+    cache.set("k", ANSWER)
+    assert cache.clear() >= 1
+    assert cache.get("k") is None
+    assert cache.stats().entries == 0
+
+
+def test_a_damaged_database_degrades_to_memory_with_one_warning(tmp_path: Path):
+    directory = tmp_path / "answers"
+    directory.mkdir()
+    (directory / "cache.db").write_bytes(b"this is not a sqlite database" * 100)
+    cache = AnswerCache(directory)
+    assert cache.degraded
+    assert "memory" in (cache.warning or "")
+    cache.set("k", ANSWER)
+    assert cache.get("k") == ANSWER
+
+
+def test_a_folder_that_is_a_file_degrades_to_memory(tmp_path: Path):
+    blocker = tmp_path / "answers"
+    blocker.write_text("a file where the cache folder should be")
+    cache = AnswerCache(blocker)
+    assert cache.degraded and cache.warning
+    cache.set("k", ANSWER)
+    assert cache.get("k") == ANSWER
