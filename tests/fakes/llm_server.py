@@ -167,6 +167,9 @@ class FakeLLM:
         self._fault: _Fault | None = None
         self._requests: list[RecordedRequest] = []
         self._disconnects = 0
+        # Seconds each answered request took inside the fake, from its body read to its last
+        # byte written: benchmarks subtract it to get the time spent outside the backend.
+        self.service_times: list[float] = []
         self.latency = latency
         self.chunk_delay = chunk_delay
 
@@ -269,6 +272,7 @@ class FakeLLM:
             self._fault = None
             self._requests.clear()
             self._disconnects = 0
+            self.service_times.clear()
             self.latency = 0.0
             self.chunk_delay = 0.0
 
@@ -378,6 +382,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     # -- plumbing ------------------------------------------------------------------------
+
+    # Real endpoints (uvicorn, nginx) turn Nagle's algorithm off; with it on, the fake's small
+    # streamed writes wait for the client's delayed ACK, 40 ms each, which no real server costs.
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()
@@ -491,6 +499,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- routing -------------------------------------------------------------------------
 
     def _dispatch(self, method: str) -> None:
+        self._started = time.perf_counter()
         self._gone = False
         self._request_id = str(uuid.uuid4())
         path = self.path.split("?", 1)[0]
@@ -521,6 +530,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         assert isinstance(body, dict)
         self._answer(wire, body, stream)
+        self.fake.service_times.append(time.perf_counter() - self._started)
 
     @staticmethod
     def _wants_stream(wire: str, body: Any, headers: dict[str, str]) -> bool:

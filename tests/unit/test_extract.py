@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from qwen_lsp.context.budget import estimate_tokens
-from qwen_lsp.context.extract import CursorContext, extract_window
+from qwen_lsp.context.extract import _STATEMENT_LISTS, CursorContext, extract_window
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.model import Position
 from tests.unit.test_parsing import generated_file
@@ -260,12 +260,12 @@ def test_cursor_past_the_end_clamps() -> None:
 
 @pytest.mark.parametrize("language", ["python", "typescript", "go", "rust", "c", None])
 def test_random_cursors_in_a_large_file(language: str | None) -> None:
-    """Budgets hold, and cuts fall at line boundaries (inside a line only on the cursor's own
-    line, when it alone is over budget)."""
+    """Budgets hold; cuts fall at line boundaries (inside a line only on the cursor's own
+    line, when it alone is over budget) and, with a tree, almost always between constructs."""
     text = generated_file(language or "python")
     doc = SourceDocument(text, language)
     rng = random.Random(11)
-    used = []
+    used, at_construct = [], []
     for _ in range(100):
         pos = Position(rng.randrange(doc.line_count), rng.randrange(12))
         budget = rng.choice((64, 256, 1024, 2048))
@@ -276,7 +276,41 @@ def test_random_cursors_in_a_large_file(language: str | None) -> None:
         tokens = estimate_tokens(ctx.prefix) + estimate_tokens(ctx.suffix)
         assert tokens <= budget
         cursor_line = doc.line_at(cursor)
-        assert start == 0 or text[start - 1] == "\n" or doc.line_at(start) == cursor_line
-        assert end == len(text) or text[end - 1] == "\n" or doc.line_at(end) == cursor_line
+        starts_line = start == 0 or text[start - 1] == "\n"
+        ends_line = end == len(text) or text[end - 1] == "\n"
+        assert starts_line or doc.line_at(start) == cursor_line
+        assert ends_line or doc.line_at(end) == cursor_line
         used.append(tokens / budget)
+        if doc.tree is not None and ctx.prefix_truncated and starts_line:
+            at_construct.append(starts_a_construct(doc, start))
+        if doc.tree is not None and ctx.suffix_truncated and ends_line:
+            at_construct.append(ends_a_construct(doc, end))
     assert sum(used) / len(used) > 0.75  # the boundaries do not waste the budget
+    if doc.tree is not None:
+        assert sum(at_construct) >= 0.85 * len(at_construct)
+
+
+def starts_a_construct(doc: SourceDocument, offset: int) -> bool:
+    """Does the first code at or after `offset` start a child of a statement list?"""
+    code = offset + len(doc.text[offset:]) - len(doc.text[offset:].lstrip())
+    point = doc.point_at(code)
+    node = doc.tree.root_node.descendant_for_point_range(point, point)  # type: ignore[union-attr]
+    while node is not None and node.parent is not None and node.start_point == point:
+        if node.parent.type in _STATEMENT_LISTS or node.parent.parent is None:
+            return True
+        node = node.parent
+    return False
+
+
+def ends_a_construct(doc: SourceDocument, offset: int) -> bool:
+    """Does the last code before `offset` end a child of a statement list?"""
+    code_end = len(doc.text[:offset].rstrip())
+    point, last = doc.point_at(code_end), doc.point_at(code_end - 1)
+    node = doc.tree.root_node.descendant_for_point_range(last, last)  # type: ignore[union-attr]
+    while node is not None and node.parent is not None:
+        if node.end_point == point and (
+            node.parent.type in _STATEMENT_LISTS or node.parent.parent is None
+        ):
+            return True
+        node = node.parent
+    return False

@@ -16,7 +16,7 @@ from functools import cache
 import pytest
 from tree_sitter import Parser, Tree
 
-from qwen_lsp.context.languages import get_parser
+from qwen_lsp.context.languages import get_parser, language_for, supported_languages
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.model import Position
 
@@ -131,11 +131,10 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @cache
-def generated_file(language: str, lines: int = 5000, crlf: bool = False) -> str:
+def generated_file(language: str, lines: int = 5000) -> str:
+    """About `lines` lines of `language`, made of numbered copies of its unit."""
     unit = UNITS[language]
-    count = lines // unit.count("\n") + 1
-    text = "".join(unit.replace("{i}", str(i)) for i in range(count))
-    return text.replace("\n", "\r\n") if crlf else text
+    return "".join(unit.replace("{i}", str(i)) for i in range(lines // unit.count("\n") + 1))
 
 
 # -- the reference: slow and obviously right ---------------------------------------------
@@ -168,7 +167,7 @@ def content_end(text: str, offset: int) -> int:
 
 
 def ref_point(text: str, offset: int) -> tuple[int, int]:
-    """tree-sitter's (row, byte column): rows end at "\n" only."""
+    """tree-sitter's (row, byte column): rows end at LF only."""
     row_start = text.rfind("\n", 0, offset) + 1
     return text.count("\n", 0, offset), len(text[row_start:offset].encode("utf-8"))
 
@@ -355,7 +354,7 @@ def test_a_session_of_edits_on_a_large_file_matches_a_fresh_parse(language: str)
 
 @pytest.mark.parametrize("language", [*LANGUAGES, "javascript", "java", "cpp"])
 def test_wild_edits_piling_up_match_a_fresh_parse(language: str) -> None:
-    """Any edits, never undone, on a small file whose lines end in "\n", "\r\n" and "\r"."""
+    """Any edits, never undone, on a small file whose lines end in LF, CRLF and lone CR."""
     unit = UNITS.get(language, UNITS["c"] if language in ("java", "cpp") else UNITS["typescript"])
     lines = "".join(unit.replace("{i}", str(i)) for i in range(20)).split("\n")
     breaks = ("\n", "\r\n", "\r")
@@ -549,3 +548,28 @@ def test_language_aliases_and_points() -> None:
     assert doc.offset_at_point((1, 5)) == 10  # inside é: its start
     assert doc.offset_at_point((1, 6)) == 11
     assert doc.byte_offset(11) == 13
+
+
+@pytest.mark.parametrize(
+    ("language_id", "path", "expected"),
+    [
+        ("python", None, "python"),
+        ("typescriptreact", "src/App.tsx", "tsx"),
+        ("javascriptreact", None, "javascript"),
+        ("cpp", "include/vec.h", "cpp"),  # the languageId wins over the extension
+        (None, "include/vec.h", "c"),
+        (None, "lib/Main.JAVA", "java"),
+        ("plaintext", "notes.rs", "rust"),  # an unknown id falls back to the extension
+        (None, "notes.txt", None),
+        (None, None, None),
+    ],
+)
+def test_language_for(language_id: str | None, path: str | None, expected: str | None) -> None:
+    assert language_for(language_id, path) == expected
+
+
+@pytest.mark.parametrize("name", supported_languages())
+def test_every_grammar_loads(name: str) -> None:
+    parser = get_parser(name)
+    assert parser is not None
+    assert not parser.parse(b"").root_node.has_error

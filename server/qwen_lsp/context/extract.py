@@ -76,8 +76,9 @@ def extract_window(
     """The text around `pos` within `max_tokens` (estimated), cut at syntactic boundaries.
 
     The prefix gets `prefix_share` of the budget and the suffix the rest; a side that needs
-    less than its share leaves the remainder to the other. The one mid-line cut: a single
-    line longer than the whole budget (minified code) is cut where the budget ends.
+    less than its share leaves the remainder to the other. The only cut inside a line is on
+    the cursor's own line, when the part of it on one side is over that side's budget alone
+    (minified code).
     """
     text = doc.text
     cursor = doc.offset_at(pos)
@@ -170,7 +171,7 @@ def _prefix_boundary(doc: SourceDocument, target: int, cursor: int, *, structura
     first_line_start = target if doc.line_start(line) == target else doc.line_start(line + 1)
     if first_line_start > cursor_line_start:
         return target  # the cursor's line alone is over budget
-    if not structural or doc.tree is None:
+    if not structural or doc.recent_tree is None:
         return first_line_start
     near = min(target + (cursor - target) // _NEAR_SLACK, cursor_line_start)
     far = min(target + (cursor - target) // _FAR_SLACK, cursor_line_start)
@@ -183,7 +184,7 @@ def _statement_start_after(
 ) -> int | None:
     """The line start of a whole construct starting in [target, far]: the outermost one
     starting by `near`, else the nearest."""
-    tree = doc.tree
+    tree = doc.recent_tree
     assert tree is not None
     # Probe the tree at the first code after `target`, not at `target`: a target inside a
     # class header has the class body's statements below it, but not among its ancestors.
@@ -191,22 +192,25 @@ def _statement_start_after(
     point = doc.point_at(code.start() if code else target)
     target_byte = doc.byte_offset(target)
     node: Node | None = tree.root_node.descendant_for_point_range(point, point)
-    found = []  # from the innermost statement list out, so nearest first
+    found = []  # from the innermost statement list out
     while node is not None:
         if node.parent is None or node.type in _STATEMENT_LISTS:
             start = _first_child_starting_a_line(doc, node, target, target_byte, far)
             if start is not None:
                 found.append(start)
         node = node.parent
-    return _outermost_in_reach(found, lambda start: start <= near)
+    return _outermost_in_reach(found, lambda start: start <= near, nearest=min)
 
 
-def _outermost_in_reach(found: list[int], in_reach: Callable[[int], bool]) -> int | None:
-    """`found` runs from the innermost construct's boundary (the nearest) to the outermost."""
+def _outermost_in_reach(
+    found: list[int], in_reach: Callable[[int], bool], nearest: Callable[[list[int]], int]
+) -> int | None:
+    """From boundaries found innermost construct first: the outermost in reach, else the
+    nearest to the target."""
     for boundary in reversed(found):
         if in_reach(boundary):
             return boundary
-    return found[0] if found else None
+    return nearest(found) if found else None
 
 
 def _first_child_starting_a_line(
@@ -284,7 +288,7 @@ def _suffix_boundary(doc: SourceDocument, target: int, cursor: int, *, structura
     last_line_end = doc.line_start(doc.line_at(target))
     if last_line_end <= cursor:
         return target  # the rest of the cursor's line alone is over budget
-    if not structural or doc.tree is None:
+    if not structural or doc.recent_tree is None:
         return last_line_end
     near = max(target - (target - cursor) // _NEAR_SLACK, cursor)
     # Any whole construct beats a ragged end: what a completion needs from the suffix is
@@ -299,7 +303,7 @@ def _statement_end_before(
 ) -> int | None:
     """The start of the line after a whole construct ending in [far, target]: the outermost
     one ending from `near` on, else the nearest."""
-    tree = doc.tree
+    tree = doc.recent_tree
     assert tree is not None
     # probe at the last code before the line end (see `_statement_start_after`)
     code_end = far + len(doc.text[far:last_line_end].rstrip())
@@ -313,7 +317,7 @@ def _statement_end_before(
             if end is not None:
                 found.append(end)
         node = node.parent
-    return _outermost_in_reach(found, lambda end: end >= near)
+    return _outermost_in_reach(found, lambda end: end >= near, nearest=max)
 
 
 def _last_child_ending_a_line(

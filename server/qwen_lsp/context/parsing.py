@@ -87,6 +87,7 @@ class SourceDocument:
         "_parser",
         "_rows_are_lines",
         "_size",
+        "_stale",
         "_text",
         "_tree",
     )
@@ -105,6 +106,7 @@ class SourceDocument:
         self._line_starts: list[int] = [0]
         self._rows_are_lines = True
         self._tree: Tree | None = None
+        self._stale = False  # edits were applied to `_tree` that no parse has seen yet
         self.replace(text)
 
     # -- what the rest of the server reads -------------------------------------------------
@@ -115,8 +117,42 @@ class SourceDocument:
 
     @property
     def tree(self) -> Tree | None:
-        """The current tree, or None when the language has no grammar."""
+        """The current tree, or None when the language has no grammar.
+
+        Parsing is lazy: edits are recorded on the old tree as they come, and the first read
+        after them re-parses once, incrementally. A burst of keystrokes costs one parse, and a
+        document nobody asks about costs none.
+        """
+        parser = self._parser
+        if parser is not None and (self._tree is None or self._stale):
+            self._tree = (
+                parser.parse(self._bytes, self._tree) if self._tree else parser.parse(self._bytes)
+            )
+            self._stale = False
         return self._tree
+
+    @property
+    def recent_tree(self) -> Tree | None:
+        """The last parsed tree with every later edit applied to its positions, without
+        re-parsing: node positions match the current text, while the structure inside
+        edited ranges may lag behind it. Right for choosing cut points away from the cursor
+        on the hot path; read `tree` where the syntax at the cursor matters."""
+        return self._tree if self._tree is not None else self.tree
+
+    @property
+    def stale(self) -> bool:
+        """Edits were applied that no parse has seen yet."""
+        return self._stale
+
+    @property
+    def parsed(self) -> bool:
+        """Whether a tree is held (for memory accounting; reading `tree` makes one)."""
+        return self._tree is not None
+
+    def drop_tree(self) -> None:
+        """Free the tree; the next read of `tree` parses from scratch."""
+        self._tree = None
+        self._stale = False
 
     @property
     def language(self) -> str | None:
@@ -235,7 +271,7 @@ class SourceDocument:
     # -- keeping it current -----------------------------------------------------------------
 
     def replace(self, text: str) -> None:
-        """Full sync: a new text, parsed from scratch."""
+        """Full sync: a new text, parsed from scratch when the tree is next read."""
         self._text = text
         self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
         self._rows_are_lines = self._no_lone_cr()
@@ -244,7 +280,8 @@ class SourceDocument:
             return
         self._bytes = text.encode("utf-8", "surrogatepass")
         self._size = len(self._bytes)
-        self._tree = self._parser.parse(self._bytes)
+        self._tree = None
+        self._stale = False
 
     def apply_change(self, start: Position, end: Position, new_text: str) -> None:
         """One LSP incremental content change: replace the range `start`..`end` by `new_text`.
@@ -261,8 +298,7 @@ class SourceDocument:
         removed_len = _utf8_len(removed)
         inserted = new_text.encode("utf-8", "surrogatepass")
 
-        parser, tree = self._parser, self._tree
-        if parser is None or tree is None:
+        if self._parser is None:
             self._splice_text(a, b, new_text)
             self._size += len(inserted) - removed_len
             return
@@ -272,16 +308,21 @@ class SourceDocument:
         start_byte = self.byte_offset(a)
         old_end_byte = start_byte + removed_len
         new_end_byte = start_byte + len(inserted)
-        start_point = self.point_at(a)
-        old_end_point = self.point_at(b)
+        tree = self._tree
+        if tree is not None:
+            start_point = self.point_at(a)
+            old_end_point = self.point_at(b)
 
         self._splice_text(a, b, new_text)
         self._bytes = self._bytes[:start_byte] + inserted + self._bytes[old_end_byte:]
         self._size = len(self._bytes)
-        new_end_point = self.point_at(a + len(new_text))
 
-        tree.edit(start_byte, old_end_byte, new_end_byte, start_point, old_end_point, new_end_point)
-        self._tree = parser.parse(self._bytes, tree)
+        if tree is not None:  # no tree yet: the first read parses the whole text anyway
+            new_end_point = self.point_at(a + len(new_text))
+            tree.edit(
+                start_byte, old_end_byte, new_end_byte, start_point, old_end_point, new_end_point
+            )
+            self._stale = True
 
     def _splice_text(self, a: int, b: int, new_text: str) -> None:
         """Replace text[a:b] and update the line index without rescanning the whole text."""
@@ -289,10 +330,10 @@ class SourceDocument:
         self._text = text
         starts = self._line_starts
         new_end = a + len(new_text)
-        # Line starts before `a` are untouched (their breaks end before a-1, and the character
-        # after each break is unchanged); those after `b` only shift. In between, rescan from
-        # a-1 (a "\r" there may now pair with an inserted "\n") to one past the insertion (an
-        # inserted "\r" may pair with the "\n" that follows it).
+        # Line starts before `a` stay and those after `b` only shift: the breaks they follow,
+        # and the character after each break, are unchanged. In between, rescan from a-1 (a
+        # "\r" there may now pair with an inserted "\n") to one past the insertion (an inserted
+        # "\r" may pair with the "\n" after it).
         head = starts[: bisect_left(starts, a)] or [0]
         middle = [
             m.end()

@@ -24,6 +24,7 @@ def _target(ls: QwenLanguageServer, uri: str, position: types.Position) -> Compl
     if doc is None:
         log.debug("completion asked for a document that is not open: %s", uri)
         return None
+    ls.documents.touch(doc)
     return CompletionTarget(
         document=doc.source,
         position=Position(position.line, position.character),

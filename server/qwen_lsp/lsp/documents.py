@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,12 @@ from qwen_lsp.model import Position
 
 log = logging.getLogger(__name__)
 
+# Trees cost about 25 bytes per byte of source; only the documents a user is working in need
+# one, so the least recently used beyond this many give theirs back (re-parsed on demand).
+MAX_TREES = 16
+# Trees are brought up to date this long after the last keystroke, off the completion path.
+IDLE_PARSE_DELAY = 0.3
+
 
 @dataclass
 class OpenDocument:
@@ -23,11 +31,13 @@ class OpenDocument:
     source: SourceDocument
     path: Path | None
     version: int
+    parse_timer: asyncio.TimerHandle | None = None
 
 
 class DocumentStore:
     def __init__(self) -> None:
         self._docs: dict[str, OpenDocument] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()
         self.encoding = "utf-16"
 
     def get(self, uri: str) -> OpenDocument | None:
@@ -61,6 +71,36 @@ class DocumentStore:
             else:
                 doc.source.replace(change.text)
         doc.version = params.text_document.version
+        self._parse_when_idle(doc)
+
+    def _parse_when_idle(self, doc: OpenDocument) -> None:
+        if not doc.source.parsed:
+            return  # nobody has needed this document's tree yet: do not make one
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if doc.parse_timer is not None:
+            doc.parse_timer.cancel()
+        doc.parse_timer = loop.call_later(IDLE_PARSE_DELAY, self._refresh, doc.uri)
+
+    def _refresh(self, uri: str) -> None:
+        doc = self._docs.get(uri)
+        if doc is not None and doc.source.parsed:
+            doc.parse_timer = None
+            _ = doc.source.tree  # reading it parses the pending edits
 
     def close(self, uri: str) -> None:
-        self._docs.pop(uri, None)
+        doc = self._docs.pop(uri, None)
+        if doc is not None and doc.parse_timer is not None:
+            doc.parse_timer.cancel()
+        self._recent.pop(uri, None)
+
+    def touch(self, doc: OpenDocument) -> None:
+        """`doc` is being worked in: keep its tree, and let the oldest unused ones go."""
+        self._recent[doc.uri] = None
+        self._recent.move_to_end(doc.uri)
+        while len(self._recent) > MAX_TREES:
+            uri, _ = self._recent.popitem(last=False)
+            if (old := self._docs.get(uri)) is not None:
+                old.source.drop_tree()

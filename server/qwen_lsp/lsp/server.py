@@ -12,6 +12,8 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from qwen_lsp import __version__
 from qwen_lsp.engine.runtime import Runtime
@@ -20,12 +22,40 @@ from qwen_lsp.lsp.documents import DocumentStore
 log = logging.getLogger(__name__)
 
 
+class QwenProtocol(LanguageServerProtocol):
+    """pygls's protocol, minus its own copy of every open document.
+
+    pygls rebuilds a document's whole text on each incremental change (about 2 ms per key in a
+    5,000-line file); `DocumentStore` already keeps the text, the line index and the tree, so
+    the synchronisation notifications go straight to our handlers.
+    """
+
+    def _to_user_handler(self, method: str, params: object):  # type: ignore[no-untyped-def]
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):  # type: ignore[no-untyped-def]
+        yield from self._to_user_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):  # type: ignore[no-untyped-def]
+        yield from self._to_user_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):  # type: ignore[no-untyped-def]
+        yield from self._to_user_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+
 class QwenLanguageServer(LanguageServer):
     """pygls server plus the session state the handlers share."""
 
     def __init__(self, cli_overrides: Mapping[str, Any] | None = None) -> None:
         super().__init__(
-            "qwen-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            "qwen-lsp",
+            __version__,
+            protocol_cls=QwenProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.cli_overrides = dict(cli_overrides or {})
         self.documents = DocumentStore()
