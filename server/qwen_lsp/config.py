@@ -102,6 +102,25 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class SpendSettings:
+    daily_limit: float | None = field(
+        default=None,
+        metadata=_doc("Most to spend per day, in `spend.currency`; unset: no limit.", min=0.0),
+    )
+    monthly_limit: float | None = field(
+        default=None,
+        metadata=_doc("Most to spend per calendar month, in `spend.currency`.", min=0.0),
+    )
+    currency: Literal["USD", "CNY"] = field(
+        default="USD", metadata=_doc("Currency of the limits and of totals across models.")
+    )
+    price_file: str | None = field(
+        default=None,
+        metadata=_doc("A TOML price table that overrides the shipped one, model by model."),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     provider: ProviderName = field(
         default="dashscope",
@@ -150,6 +169,7 @@ class Settings:
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    spend: SpendSettings = field(default_factory=SpendSettings)
 
     # -- derived values ------------------------------------------------------------------
 

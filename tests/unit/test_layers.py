@@ -23,6 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "postprocess": {"context", *BASE},
     "providers": BASE,
     "cache": BASE,
+    "spend": BASE,
+    "data": set(),
     "config": {"model", "errors"},
     "model": set(),
     "errors": set(),

@@ -108,6 +108,7 @@ async def _generate(runtime: Runtime, provider, ctx: CursorContext):
         )
         cached = runtime.cache.get(key)
         if cached is not None:
+            runtime.ledger.record_saved("completion", cached.model or model, cached.usage)
             return cached, mode, True
         try:
             generation = await provider.generate(
@@ -117,6 +118,7 @@ async def _generate(runtime: Runtime, provider, ctx: CursorContext):
             log.info("%s does not take prompt mode %s: %s", model, mode.value, exc)
             last_error = exc
             continue
+        runtime.ledger.record_call("completion", generation.model or model, generation.usage)
         runtime.cache.set(key, generation, background=True)
         if settings.forced_mode is None:
             runtime.modes.remember(settings.provider, runtime.loaded.base_url, model, mode)

@@ -19,6 +19,7 @@ from qwen_lsp.model import PromptMode
 from qwen_lsp.prompts import PromptLibrary
 from qwen_lsp.providers.base import Endpoint, Provider, create_provider
 from qwen_lsp.providers.probing import ModeMemory
+from qwen_lsp.spend import Ledger, load_prices
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ class Runtime:
         if self.cache.warning:
             show(f"qwen-lsp: {self.cache.warning}")
         self.modes = ModeMemory(directory / "prompt-modes.json")
+        price_file = loaded.settings.spend.price_file
+        self.ledger = Ledger(
+            directory / "spend.db" if use_cache else None,
+            load_prices(Path(price_file).expanduser() if price_file else None),
+        )
 
     @property
     def settings(self) -> Settings:
@@ -138,6 +144,7 @@ class Runtime:
             except Exception as exc:  # closing must not mask shutdown
                 log.debug("closing provider: %s", exc)
         self.cache.close()
+        self.ledger.close()
 
 
 def relative_path(path: Path | None, roots: list[Path]) -> str:

@@ -1,0 +1,241 @@
+"""What qwen-lsp spent and saved: the price table, the ledger and the budgets.
+
+Every paid call records its model, tokens and cost; every answer served without a call (disk
+cache, typing-through reuse, ...) records the cost it saved. The ledger is a small SQLite
+file beside the answer cache, shared safely by every editor process and `--check`. Prices are
+data (`data/prices.toml`, dated, overridable with `spend.priceFile`); costs keep the model's
+own currency and are converted only to add them up against a budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from qwen_lsp.model import Usage
+
+log = logging.getLogger(__name__)
+
+PRICES_FILE = Path(__file__).parent / "data" / "prices.toml"
+
+
+@dataclass(frozen=True)
+class Price:
+    currency: str
+    input: float  # per 1M input tokens
+    output: float  # per 1M output tokens
+
+    def cost(self, usage: Usage) -> float:
+        return (usage.input_tokens * self.input + usage.output_tokens * self.output) / 1e6
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    prices: dict[str, Price]
+    date: str
+    usd_per_cny: float
+
+    def price(self, model: str) -> Price | None:
+        """The price of `model`; a dated or suffixed variant falls back to its base name."""
+        if model in self.prices:
+            return self.prices[model]
+        matches = [name for name in self.prices if model.startswith(name)]
+        return self.prices[max(matches, key=len)] if matches else None
+
+    def cost(self, model: str, usage: Usage) -> tuple[float, str]:
+        price = self.price(model)
+        return (price.cost(usage), price.currency) if price else (0.0, "")
+
+    def convert(self, amount: float, currency: str, to: str) -> float:
+        if currency == to or not currency:
+            return amount
+        if (currency, to) == ("CNY", "USD"):
+            return amount * self.usd_per_cny
+        if (currency, to) == ("USD", "CNY"):
+            return amount / self.usd_per_cny
+        raise ValueError(f"no rate from {currency} to {to}")
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def load_prices(override: Path | None = None) -> PriceTable:
+    """The shipped table, with the models of `override` (same shape) replacing or adding."""
+    data = _read_table(PRICES_FILE)
+    models = dict(data.get("models", {}))
+    meta = dict(data.get("meta", {}))
+    if override is not None:
+        extra = _read_table(override)
+        models.update(extra.get("models", {}))
+        meta.update(extra.get("meta", {}))
+    prices = {
+        name: Price(str(p["currency"]), float(p["input"]), float(p["output"]))
+        for name, p in models.items()
+    }
+    return PriceTable(prices, str(meta.get("date", "")), float(meta.get("usd_per_cny", 0.14)))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A slice of the ledger: paid calls and what was served without one."""
+
+    model: str
+    currency: str
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    saved_requests: int = 0
+    saved: float = 0.0
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    ts TEXT NOT NULL,
+    day TEXT NOT NULL,
+    feature TEXT NOT NULL,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL,           -- 'call' (paid) or what saved it: 'cache', 'reuse', ...
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost REAL NOT NULL,           -- paid, or saved for the other kinds
+    currency TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_day ON events(day);
+"""
+
+
+class Ledger:
+    """Append-only record of spend and savings; in memory when `path` is None or unusable.
+
+    Every database operation runs on one worker thread, in order: a record never waits on
+    the disk (it is off the completion path), and a read sees every record made before it.
+    """
+
+    def __init__(self, path: Path | None, prices: PriceTable | None = None) -> None:
+        self.prices = prices or load_prices()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-ledger")
+        self.warning: str | None = None
+        target = ":memory:"
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                target = str(path)
+            except OSError as exc:
+                self.warning = f"cannot keep the spend ledger in {path}: {exc}"
+        self._db = self._worker.submit(self._open, target).result()
+        if self.warning:
+            log.warning(self.warning)
+
+    def _open(self, target: str) -> sqlite3.Connection:
+        try:
+            return self._connect(target)
+        except sqlite3.Error as exc:
+            self.warning = f"cannot open the spend ledger {target}: {exc}; keeping it in memory"
+            return self._connect(":memory:")
+
+    @staticmethod
+    def _connect(target: str) -> sqlite3.Connection:
+        db = sqlite3.connect(target, timeout=5, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # no fsync per record; WAL keeps it consistent
+        db.executescript(_SCHEMA)
+        return db
+
+    def _insert(self, row: tuple[Any, ...]) -> None:
+        try:
+            self._db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", row)
+        except sqlite3.Error as exc:
+            log.warning("cannot write the spend ledger: %s", exc)
+
+    def _add(self, feature: str, model: str, kind: str, usage: Usage) -> float:
+        amount, currency = self.prices.cost(model, usage)
+        now = dt.datetime.now()
+        row = (
+            now.isoformat(timespec="seconds"),
+            now.date().isoformat(),
+            feature,
+            model,
+            kind,
+            usage.input_tokens,
+            usage.output_tokens,
+            amount,
+            currency,
+        )
+        self._worker.submit(self._insert, row)
+        return amount
+
+    def record_call(self, feature: str, model: str, usage: Usage) -> float:
+        """A paid call; returns its cost in the model's currency."""
+        return self._add(feature, model, "call", usage)
+
+    def record_saved(self, feature: str, model: str, usage: Usage, how: str = "cache") -> float:
+        """An answer served without a call, worth what the call would have cost."""
+        return self._add(feature, model, how, usage)
+
+    def totals(self, since: dt.date | None = None, until: dt.date | None = None) -> list[Totals]:
+        """Per model (and currency), from `since` to `until` inclusive (all time by default)."""
+        query = (
+            "SELECT model, currency,"
+            " SUM(kind = 'call'), SUM(CASE WHEN kind = 'call' THEN input_tokens ELSE 0 END),"
+            " SUM(CASE WHEN kind = 'call' THEN output_tokens ELSE 0 END),"
+            " SUM(CASE WHEN kind = 'call' THEN cost ELSE 0 END),"
+            " SUM(kind != 'call'), SUM(CASE WHEN kind != 'call' THEN cost ELSE 0 END)"
+            " FROM events WHERE day >= ? AND day <= ? GROUP BY model, currency ORDER BY model"
+        )
+        low = since.isoformat() if since else "0000-00-00"
+        high = until.isoformat() if until else "9999-99-99"
+        rows = self._worker.submit(lambda: self._db.execute(query, (low, high)).fetchall()).result()
+        return [Totals(m, c, r, i, o, cost, sr, saved) for m, c, r, i, o, cost, sr, saved in rows]
+
+    def spent(self, since: dt.date, currency: str) -> float:
+        """Paid since `since`, converted into `currency` (for budgets)."""
+        return sum(
+            self.prices.convert(t.cost, t.currency, currency) for t in self.totals(since=since)
+        )
+
+    def close(self) -> None:
+        self._worker.submit(self._db.close).result()
+        self._worker.shutdown(wait=True)
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """Whether spending may go on; `reason` says which limit was reached."""
+
+    allowed: bool
+    reason: str | None = None
+
+
+def check_budget(
+    ledger: Ledger,
+    *,
+    daily_limit: float | None,
+    monthly_limit: float | None,
+    currency: str,
+    today: dt.date | None = None,
+) -> BudgetState:
+    today = today or dt.date.today()
+    if daily_limit is not None:
+        spent = ledger.spent(today, currency)
+        if spent >= daily_limit:
+            return BudgetState(
+                False, f"the daily limit of {daily_limit:g} {currency} is reached ({spent:.4f})"
+            )
+    if monthly_limit is not None:
+        spent = ledger.spent(today.replace(day=1), currency)
+        if spent >= monthly_limit:
+            return BudgetState(
+                False,
+                f"the monthly limit of {monthly_limit:g} {currency} is reached ({spent:.4f})",
+            )
+    return BudgetState(True)
