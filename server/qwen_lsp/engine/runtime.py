@@ -19,7 +19,7 @@ from qwen_lsp.model import PromptMode
 from qwen_lsp.prompts import PromptLibrary
 from qwen_lsp.providers.base import Endpoint, Provider, create_provider
 from qwen_lsp.providers.probing import ModeMemory
-from qwen_lsp.spend import Ledger, load_prices
+from qwen_lsp.spend import BudgetState, Ledger, check_budget, load_prices
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,18 @@ class Runtime:
         if remembered in offered:
             return (remembered, *(m for m in offered if m is not remembered))
         return offered
+
+    def budget(self) -> BudgetState:
+        """Whether the spend limits allow another paid call (every process's spend counts)."""
+        spend = self.settings.spend
+        if spend.daily_limit is None and spend.monthly_limit is None:
+            return BudgetState(True)
+        return check_budget(
+            self.ledger,
+            daily_limit=spend.daily_limit,
+            monthly_limit=spend.monthly_limit,
+            currency=spend.currency,
+        )
 
     # -- failures -----------------------------------------------------------------------
 
