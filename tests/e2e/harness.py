@@ -53,8 +53,14 @@ async def running_server(
     *,
     init_options: dict[str, Any] | None = None,
     capabilities: types.ClientCapabilities | None = None,
+    configuration: dict[str, Any] | None = None,
 ) -> AsyncIterator[LanguageClient]:
+    """A server for `root`; with `configuration`, the client answers workspace/configuration."""
     client = await ClientServerConfig(server_command=SERVER_COMMAND, server_env=env).start()
+    if configuration is not None:
+        client.set_configuration(configuration)
+        capabilities = capabilities or inline_capabilities()
+        capabilities.workspace = types.WorkspaceClientCapabilities(configuration=True)
     try:
         result = await client.initialize_session(
             types.InitializeParams(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from qwen_lsp.cache import AnswerCache, answer_key
@@ -77,3 +79,29 @@ def test_a_folder_that_is_a_file_degrades_to_memory(tmp_path: Path):
     assert cache.degraded and cache.warning
     cache.set("k", ANSWER)
     assert cache.get("k") == ANSWER
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from qwen_lsp.cache import AnswerCache
+from qwen_lsp.model import Generation, Usage
+cache = AnswerCache(Path(sys.argv[1]))
+for i in range(200):
+    cache.set(f"{sys.argv[2]}-{i}", Generation((f"answer {i}",), Usage(i, i), "m"), background=True)
+cache.close()
+"""
+
+
+def test_several_processes_share_one_cache_and_lose_nothing(tmp_path: Path):
+    directory = tmp_path / "answers"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(directory), name])
+        for name in ("editor-a", "editor-b", "check")
+    ]
+    assert [w.wait(timeout=60) for w in writers] == [0, 0, 0]
+    cache = AnswerCache(directory)
+    for name in ("editor-a", "editor-b", "check"):
+        for i in range(200):
+            assert cache.get(f"{name}-{i}") == Generation((f"answer {i}",), Usage(i, i), "m")
+    assert cache.stats().entries == 600

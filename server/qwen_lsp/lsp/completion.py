@@ -34,6 +34,7 @@ def _target(ls: QwenLanguageServer, uri: str, position: types.Position) -> Compl
 
 
 async def _suggest(ls: QwenLanguageServer, uri: str, position: types.Position) -> list[Suggestion]:
+    await ls.wait_for_settings()
     target = _target(ls, uri, position)
     if target is None or ls.runtime is None:
         return []

@@ -82,7 +82,10 @@ def register(server: QwenLanguageServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: QwenLanguageServer, params: types.InitializedParams) -> None:
-        await pull_workspace_configuration(ls)
+        try:
+            await pull_workspace_configuration(ls)
+        finally:
+            ls.settings_ready.set()
         runtime = ls.runtime
         assert runtime is not None
         try:

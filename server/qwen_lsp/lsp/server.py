@@ -5,6 +5,8 @@ A factory rather than a module global, so tests and the CLI build independent in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,6 +67,14 @@ class QwenLanguageServer(LanguageServer):
         self.workspace_config: Any = None
         self.workspace_trusted = False
         self.shown_problems: set[str] = set()
+        # Set once the editor's workspace/configuration has been read after `initialized`:
+        # a request before that would otherwise go out with incomplete settings.
+        self.settings_ready = asyncio.Event()
+
+    async def wait_for_settings(self, timeout: float = 2.0) -> None:
+        if not self.settings_ready.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.settings_ready.wait(), timeout)
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

@@ -1,0 +1,64 @@
+"""`qwen-lsp doctor` at the terminal: what works, what is wrong, what to set next."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.harness import clean_env
+
+
+def doctor(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "qwen_lsp", "doctor", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        env=clean_env(tmp_path, **env),
+        timeout=120,
+    )
+
+
+def test_without_a_key_it_runs_and_says_what_to_set(tmp_path: Path):
+    result = doctor(tmp_path)
+    assert result.returncode == 2
+    assert "[!!] API key" in result.stdout
+    assert "DASHSCOPE_API_KEY" in result.stdout
+    assert "Next steps" in result.stdout and "QWEN_LSP_PROVIDER=openai-compatible" in result.stdout
+    assert "[ok] grammars" in result.stdout  # what works is said too
+    assert "not contacted until a key is set" in result.stdout
+
+
+def test_a_working_endpoint_lists_the_prompt_modes_it_takes(fake_llm, tmp_path: Path):
+    fake_llm.reply("a + b")
+    result = doctor(
+        tmp_path, "--provider", "openai-compatible", "--base-url", fake_llm.openai_base_url
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[ok] mode fim" in result.stdout and "[ok] mode chat" in result.stdout
+    assert "completions will use prompt mode 'fim'" in result.stdout
+    assert {r.wire for r in fake_llm.requests} == {"openai-completions", "openai-chat"}
+    # the probe is remembered for the server
+    assert '"fim"' in (tmp_path / "cache" / "prompt-modes.json").read_text()
+
+
+def test_a_rejected_key_is_a_problem_with_the_reason(fake_llm, tmp_path: Path):
+    fake_llm.fault("401")
+    result = doctor(
+        tmp_path,
+        "--base-url",
+        fake_llm.dashscope_base_url,
+        DASHSCOPE_API_KEY="sk-not-valid-999",
+    )
+    assert result.returncode == 2
+    assert "refused the API key" in result.stdout
+    assert "sk-not-valid-999" not in result.stdout + result.stderr
+    assert "set (from DASHSCOPE_API_KEY)" in result.stdout
+
+
+def test_offline_checks_settings_only(tmp_path: Path):
+    (tmp_path / ".qwen-lsp.toml").write_text('[completion]\nmaxTokens = "x"\n')
+    result = doctor(tmp_path, "--offline", DASHSCOPE_API_KEY="sk-x")
+    assert result.returncode == 2
+    assert "'completion.maxTokens'" in result.stdout
+    assert "not contacted (--offline)" in result.stdout
