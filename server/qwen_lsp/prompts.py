@@ -36,8 +36,9 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 def packaged_prompts_dir() -> Path:
-    """`qwen_lsp/prompts` in an installed wheel, the repository's `prompts/` in a checkout."""
-    inside = Path(__file__).parent / "prompts"
+    """`qwen_lsp/prompt_templates` in an installed wheel, the repository's `prompts/` in a
+    checkout."""
+    inside = Path(__file__).parent / "prompt_templates"
     return inside if inside.is_dir() else Path(__file__).resolve().parents[2] / "prompts"
 
 
