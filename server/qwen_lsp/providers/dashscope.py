@@ -13,12 +13,6 @@ each provider owns its clients and passes its base URL per call, so no SDK globa
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
-import importlib
-import re
-import sys
-import time
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -34,6 +28,7 @@ from qwen_lsp.errors import (
 )
 from qwen_lsp.model import Generation, GenerationRequest, Message, PromptMode, Usage
 from qwen_lsp.providers.base import Endpoint
+from qwen_lsp.providers.wire import import_sdk, redact, retry_after, within_deadline
 
 if TYPE_CHECKING:
     import aiohttp
@@ -44,7 +39,6 @@ __all__ = ["DashScopeProvider", "serves_raw_fim"]
 # Statuses that mean "this endpoint or model does not take this kind of request": the engine
 # probes prompt modes with them.
 _UNSUPPORTED = frozenset({400, 404, 405, 422, 501})
-_SECRET_RE = re.compile(r"(?i)(bearer\s+)\S+|\bsk-[A-Za-z0-9_*.-]{6,}")
 # What the 1.x SDK puts in `message` when an error body was an empty SSE stream.
 _EMPTY_SSE_ERROR = "Empty SSE error response"
 
@@ -76,12 +70,7 @@ class DashScopeProvider:
         self, request: GenerationRequest, *, timeout: float | None = None
     ) -> Generation:
         deadline = self.endpoint.timeout if timeout is None else timeout
-        try:
-            return await asyncio.wait_for(self._generate(request, deadline), deadline)
-        except asyncio.TimeoutError:
-            raise DeadlineExceeded(
-                f"{self._where()}: no complete answer within {deadline:g}s"
-            ) from None
+        return await within_deadline(self._generate(request, deadline), deadline, self._where())
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
@@ -101,12 +90,7 @@ class DashScopeProvider:
             # Checked here so the SDK never goes looking for a key in the environment or in
             # ~/.dashscope on its own: config.py is where keys come from.
             raise AuthError(f"{self._where()}: no DashScope API key is configured")
-        if "dashscope" not in sys.modules:
-            # About half a second: off the event loop, so the server keeps answering.
-            try:
-                await asyncio.to_thread(importlib.import_module, "dashscope")
-            except ImportError:
-                raise ProviderError("the dashscope package is not installed") from None
+        await import_sdk("dashscope")
         try:
             if request.prompt is not None:
                 return await self._generate_prompt(request, deadline)
@@ -260,7 +244,7 @@ class DashScopeProvider:
         if status in (401, 403):
             return AuthError(text, status=status)
         if status == 429:
-            return RateLimitError(text, retry_after=_retry_after(headers))
+            return RateLimitError(text, retry_after=retry_after(headers))
         if status in _UNSUPPORTED:
             return UnsupportedMode(text, status=status)
         if status >= 500:
@@ -318,10 +302,7 @@ class DashScopeProvider:
         return BadResponse(f"{where}: unexpected answer ({type(exc).__name__})")
 
     def _redact(self, text: str) -> str:
-        key = self.endpoint.api_key
-        if key:
-            text = text.replace(key, "***")
-        return _SECRET_RE.sub(lambda m: (m.group(1) or "") + "***", text)[:300]
+        return redact(text, self.endpoint.api_key)
 
 
 class _Answer:
@@ -373,20 +354,3 @@ def _wire_message(message: Message) -> dict[str, Any]:
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in headers.items()}
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait, from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
-    try:
-        if "retry-after-ms" in headers:
-            return max(float(headers["retry-after-ms"]) / 1000.0, 0.0)
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(when.timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None

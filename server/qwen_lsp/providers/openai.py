@@ -11,12 +11,6 @@ HTTP response, so the server stops generating.
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
-import importlib
-import re
-import sys
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +25,7 @@ from qwen_lsp.errors import (
 )
 from qwen_lsp.model import Generation, GenerationRequest, Message, PromptMode, Usage
 from qwen_lsp.providers.base import Endpoint
+from qwen_lsp.providers.wire import import_sdk, redact, retry_after, within_deadline
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -43,7 +38,6 @@ _NO_KEY = "no-key"
 # Statuses that mean "this endpoint or model does not take this kind of request": the engine
 # probes prompt modes with them. 422 is how FastAPI-based servers reject an unknown shape.
 _UNSUPPORTED = frozenset({400, 404, 405, 422, 501})
-_SECRET_RE = re.compile(r"(?i)(bearer\s+)\S+|\bsk-[A-Za-z0-9_*.-]{6,}")
 
 
 class OpenAIProvider:
@@ -62,12 +56,7 @@ class OpenAIProvider:
         self, request: GenerationRequest, *, timeout: float | None = None
     ) -> Generation:
         deadline = self.endpoint.timeout if timeout is None else timeout
-        try:
-            return await asyncio.wait_for(self._generate(request, deadline), deadline)
-        except asyncio.TimeoutError:
-            raise DeadlineExceeded(
-                f"{self._where()}: no complete answer within {deadline:g}s"
-            ) from None
+        return await within_deadline(self._generate(request, deadline), deadline, self._where())
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
@@ -81,12 +70,7 @@ class OpenAIProvider:
 
     async def _get_client(self) -> AsyncOpenAI:
         if self._client is None:
-            if "openai" not in sys.modules:
-                # About half a second: off the event loop, so the server keeps answering.
-                try:
-                    await asyncio.to_thread(importlib.import_module, "openai")
-                except ImportError:
-                    raise ProviderError("the openai package is not installed") from None
+            await import_sdk("openai")
             import openai
 
             self._client = openai.AsyncOpenAI(
@@ -138,7 +122,7 @@ class OpenAIProvider:
             if status in (401, 403):
                 return AuthError(message, status=status)
             if status == 429:
-                return RateLimitError(message, retry_after=_retry_after(exc.response.headers))
+                return RateLimitError(message, retry_after=retry_after(exc.response.headers))
             if status in _UNSUPPORTED:
                 return UnsupportedMode(message, status=status)
             if status >= 500:
@@ -157,10 +141,7 @@ class OpenAIProvider:
         return BadResponse(f"{where}: unexpected answer ({type(exc).__name__})")
 
     def _redact(self, text: str) -> str:
-        key = self.endpoint.api_key
-        if key:
-            text = text.replace(key, "***")
-        return _SECRET_RE.sub(lambda m: (m.group(1) or "") + "***", text)[:300]
+        return redact(text, self.endpoint.api_key)
 
 
 def _sampling(request: GenerationRequest, deadline: float) -> dict[str, Any]:
@@ -224,21 +205,3 @@ def _server_message(exc: Any) -> str:
         if isinstance(message, str):
             return message
     return str(exc.message)
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait, from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    try:
-        if "retry-after-ms" in lowered:
-            return max(float(lowered["retry-after-ms"]) / 1000.0, 0.0)
-        value = lowered.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(when.timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
