@@ -26,9 +26,16 @@ from qwen_lsp.errors import (
     RateLimitError,
     UnsupportedMode,
 )
-from qwen_lsp.model import Generation, GenerationRequest, Message, PromptMode, Usage
+from qwen_lsp.model import Generation, GenerationRequest, PromptMode, Usage
 from qwen_lsp.providers.base import Endpoint
-from qwen_lsp.providers.wire import import_sdk, redact, retry_after, within_deadline
+from qwen_lsp.providers.wire import (
+    import_sdk,
+    redact,
+    retry_after,
+    sampling_params,
+    wire_message,
+    within_deadline,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -140,12 +147,12 @@ class DashScopeProvider:
 
     async def _generate_messages(self, request: GenerationRequest, deadline: float) -> Generation:
         client = self._get_client()
-        params = _sampling(request)
+        params = sampling_params(request)
         if request.json_mode:
             params["response_format"] = {"type": "json_object"}
         stream = await client.chat.completions.create(
             model=request.model,
-            messages=[_wire_message(m) for m in request.messages],
+            messages=[wire_message(m) for m in request.messages],
             stream=True,
             incremental_output=True,
             # Per read; the whole-request deadline is enforced by generate().
@@ -171,7 +178,7 @@ class DashScopeProvider:
         import dashscope
 
         session = await self._get_session()
-        params = _sampling(request)
+        params = sampling_params(request)
         if request.json_mode:
             params["response_format"] = {"type": "json_object"}
         if self.endpoint.base_url:
@@ -329,27 +336,6 @@ class _Answer:
             raise BadResponse(f"{where}: the stream ended before the answer was complete")
         texts = tuple("".join(self._parts[i]) for i in sorted(self._parts))
         return Generation(texts=texts, usage=self.usage, model=self.model)
-
-
-def _sampling(request: GenerationRequest) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "max_tokens": request.max_tokens,
-        "temperature": request.temperature,
-    }
-    if request.top_p is not None:
-        params["top_p"] = request.top_p
-    if request.stop:
-        params["stop"] = list(request.stop)
-    if request.n != 1:
-        params["n"] = request.n
-    return params
-
-
-def _wire_message(message: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": message.role, "content": message.content}
-    if message.partial:
-        wire["partial"] = True
-    return wire
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:

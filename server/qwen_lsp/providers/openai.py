@@ -23,9 +23,16 @@ from qwen_lsp.errors import (
     RateLimitError,
     UnsupportedMode,
 )
-from qwen_lsp.model import Generation, GenerationRequest, Message, PromptMode, Usage
+from qwen_lsp.model import Generation, GenerationRequest, PromptMode, Usage
 from qwen_lsp.providers.base import Endpoint
-from qwen_lsp.providers.wire import import_sdk, redact, retry_after, within_deadline
+from qwen_lsp.providers.wire import (
+    import_sdk,
+    redact,
+    retry_after,
+    sampling_params,
+    wire_message,
+    within_deadline,
+)
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -91,7 +98,7 @@ class OpenAIProvider:
                 if request.json_mode:
                     params["response_format"] = {"type": "json_object"}
                 stream = await client.chat.completions.create(
-                    messages=[_wire_message(m) for m in request.messages],
+                    messages=[wire_message(m) for m in request.messages],
                     **params,
                 )
             try:
@@ -146,29 +153,14 @@ class OpenAIProvider:
 
 def _sampling(request: GenerationRequest, deadline: float) -> dict[str, Any]:
     params: dict[str, Any] = {
+        **sampling_params(request),
         "model": request.model,
-        "max_tokens": request.max_tokens,
-        "temperature": request.temperature,
         "stream": True,
         "stream_options": {"include_usage": True},
         # The SDK's own timeout is per read; the whole-request deadline is enforced above.
         "timeout": deadline,
     }
-    if request.top_p is not None:
-        params["top_p"] = request.top_p
-    if request.stop:
-        params["stop"] = list(request.stop)
-    if request.n != 1:
-        # Left out when 1: some small local servers reject the parameter altogether.
-        params["n"] = request.n
     return params
-
-
-def _wire_message(message: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": message.role, "content": message.content}
-    if message.partial:
-        wire["partial"] = True
-    return wire
 
 
 async def _collect(stream: Any, request: GenerationRequest, where: str) -> Generation:

@@ -12,9 +12,10 @@ import re
 import sys
 import time
 from collections.abc import Awaitable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from qwen_lsp.errors import DeadlineExceeded, ProviderError
+from qwen_lsp.model import GenerationRequest, Message
 
 T = TypeVar("T")
 _SECRET_RE = re.compile(r"(?i)(bearer\s+)\S+|\bsk-[A-Za-z0-9_*.-]{6,}")
@@ -62,3 +63,24 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
             return max(when.timestamp() - time.time(), 0.0)
     except (TypeError, ValueError):
         return None
+
+
+def sampling_params(request: GenerationRequest) -> dict[str, Any]:
+    """The sampling parameters both wires name alike."""
+    params: dict[str, Any] = {"max_tokens": request.max_tokens, "temperature": request.temperature}
+    if request.top_p is not None:
+        params["top_p"] = request.top_p
+    if request.stop:
+        params["stop"] = list(request.stop)
+    if request.n != 1:
+        # Left out when 1: some small local servers reject the parameter altogether.
+        params["n"] = request.n
+    return params
+
+
+def wire_message(message: Message) -> dict[str, Any]:
+    """A chat message as both wires take it; DashScope's partial mode keeps its flag."""
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.partial:
+        wire["partial"] = True
+    return wire
