@@ -18,6 +18,7 @@ from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import Generation, Position, PromptMode, Suggestion
 from qwen_lsp.postprocess import FilterContext, postprocess
+from qwen_lsp.privacy import is_sensitive_path
 from qwen_lsp.prompts import CompletionPrompt, build_completion_prompt
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def skip_reason(runtime: Runtime, target: CompletionTarget) -> str | None:
         return f"completions are off for {target.language_id}"
     if is_excluded(target.path, settings.exclude):
         return f"{target.path} matches the exclude setting"
+    if is_sensitive_path(target.path):
+        return f"{target.path} may hold secrets; its text is never sent"
     if target.document.size > settings.max_file_size:
         return f"{target.path} is larger than maxFileSize"
     if runtime.paused():

@@ -7,7 +7,9 @@ message a user sees here, in one place (`explain`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from qwen_lsp import errors
 from qwen_lsp.cache import AnswerCache
 from qwen_lsp.config import LoadedSettings, Settings, cache_dir, needs_key
 from qwen_lsp.engine.incidents import Incidents, Show
-from qwen_lsp.model import PromptMode
+from qwen_lsp.model import Generation, GenerationRequest, Message, PromptMode
+from qwen_lsp.privacy import redact_secrets
 from qwen_lsp.prompts import PromptLibrary
 from qwen_lsp.providers.base import Endpoint, Provider, create_provider
 from qwen_lsp.providers.probing import ModeMemory
@@ -78,7 +81,7 @@ class Runtime:
             )
         endpoint = self.endpoint(settings.completion.timeout_ms / 1000)
         if self._provider is None or endpoint != self._endpoint:
-            self._provider = create_provider(endpoint)
+            self._provider = RedactingProvider(create_provider(endpoint))
             self._endpoint = endpoint
         return self._provider
 
@@ -157,6 +160,55 @@ class Runtime:
                 log.debug("closing provider: %s", exc)
         self.cache.close()
         self.ledger.close()
+
+
+_SPECIAL_TOKEN = re.compile(r"(<\|[a-z_]+\|>)")
+
+
+class RedactingProvider:
+    """The one door to a model: every prompt has its secrets replaced before it goes out,
+    whichever feature built it (completion, action, review)."""
+
+    def __init__(self, inner: Provider) -> None:
+        self.inner = inner
+        self.endpoint = inner.endpoint
+
+    def modes(self, model: str) -> tuple[PromptMode, ...]:
+        return self.inner.modes(model)
+
+    async def generate(
+        self, request: GenerationRequest, *, timeout: float | None = None
+    ) -> Generation:
+        return await self.inner.generate(redact_request(request), timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def redact_request(request: GenerationRequest) -> GenerationRequest:
+    """`request` with the secrets in its prompt or messages replaced by placeholders."""
+    found: list[str] = []
+
+    def clean(text: str) -> str:
+        redaction = redact_secrets(text)
+        found.extend(redaction.found)
+        return redaction.text
+
+    if request.prompt is not None:
+        # Each piece between Qwen's special tokens on its own, so a line right after
+        # <|fim_prefix|> or <|file_sep|> still starts a line for the patterns.
+        pieces = _SPECIAL_TOKEN.split(request.prompt)
+        prompt = "".join(p if _SPECIAL_TOKEN.fullmatch(p) else clean(p) for p in pieces)
+        cleaned = dataclasses.replace(request, prompt=prompt)
+    else:
+        messages = tuple(
+            Message(m.role, clean(m.content), partial=m.partial) for m in request.messages
+        )
+        cleaned = dataclasses.replace(request, messages=messages)
+    if not found:
+        return request
+    log.info("redacted %d secret(s) from a prompt: %s", len(found), ", ".join(sorted(set(found))))
+    return cleaned
 
 
 def relative_path(path: Path | None, roots: list[Path]) -> str:
