@@ -89,7 +89,7 @@ async def test_a_failing_endpoint_is_reported_once_and_completions_stay_empty(
     async with running_server(tmp_path, env, init_options=options) as client:
         text, position = cursor_of(DOCUMENT)
         uri = open_file(client, tmp_path / "ops.py", "python", text)
-        for _ in range(3):
+        for _ in range(2):  # a third failure in a row would open the circuit breaker
             assert await inline_texts(client, uri, position) == []
         await asyncio.sleep(0.2)
         told = [m for m in client.messages if expected in m.message]
@@ -100,3 +100,19 @@ async def test_a_failing_endpoint_is_reported_once_and_completions_stay_empty(
         fake_llm.reply("a + b")
         if failure != "endpoint down":
             assert await inline_texts(client, uri, position) == ["a + b"]
+
+
+async def test_an_endpoint_that_keeps_failing_is_left_alone_for_a_while(fake_llm, tmp_path):
+    fake_llm.fault("503")
+    options = {
+        "provider": "openai-compatible",
+        "baseUrl": fake_llm.openai_base_url,
+        "promptMode": "fim",
+    }
+    async with running_server(tmp_path, clean_env(tmp_path), init_options=options) as client:
+        text, position = cursor_of(DOCUMENT)
+        uri = open_file(client, tmp_path / "ops.py", "python", text)
+        for _ in range(6):
+            assert await inline_texts(client, uri, position) == []
+    # three failures in a row open the circuit: the next requests are not sent at all
+    assert len(fake_llm.requests) == 3

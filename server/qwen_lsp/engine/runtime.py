@@ -11,11 +11,12 @@ import dataclasses
 import logging
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from qwen_lsp import errors
 from qwen_lsp.cache import AnswerCache
-from qwen_lsp.config import LoadedSettings, Settings, cache_dir, needs_key
+from qwen_lsp.config import LoadedSettings, Settings, cache_dir, is_local_url, needs_key
 from qwen_lsp.engine.incidents import Incidents, Show
 from qwen_lsp.model import Generation, GenerationRequest, Message, PromptMode
 from qwen_lsp.privacy import redact_secrets
@@ -40,7 +41,7 @@ class Runtime:
         self.prompts = PromptLibrary()
         self._provider: Provider | None = None
         self._endpoint: Endpoint | None = None
-        self._paused_until = 0.0
+        self.breaker = CircuitBreaker()
         directory = cache_dir(loaded.settings)
         enabled = use_cache and loaded.settings.cache.enabled
         self.cache = AnswerCache(
@@ -79,6 +80,13 @@ class Runtime:
                 f"qwen-lsp: no API key for {settings.provider}: {KEY_HELP[settings.provider]}, "
                 "then restart the editor. `qwen-lsp doctor` checks the setup."
             )
+        if settings.privacy.local_only and not (
+            self.loaded.base_url and is_local_url(self.loaded.base_url)
+        ):
+            raise errors.ConfigError(
+                f"qwen-lsp: privacy.localOnly is on, so {self.loaded.base_url or 'the default'} "
+                "endpoint is refused: point baseUrl at a server on this machine or your network."
+            )
         endpoint = self.endpoint(settings.completion.timeout_ms / 1000)
         if self._provider is None or endpoint != self._endpoint:
             self._provider = RedactingProvider(create_provider(endpoint))
@@ -109,7 +117,8 @@ class Runtime:
     # -- failures -----------------------------------------------------------------------
 
     def paused(self) -> bool:
-        return time.monotonic() < self._paused_until
+        """No request should go out now: rate limited, or the endpoint keeps failing."""
+        return self.breaker.is_open()
 
     def explain(self, exc: Exception) -> str:
         """The sentence a user sees for a failure; never includes a key."""
@@ -145,11 +154,14 @@ class Runtime:
     def fail(self, exc: Exception) -> None:
         """Record a failure: one message per incident, and back off when asked to."""
         if isinstance(exc, errors.RateLimitError):
-            self._paused_until = time.monotonic() + (exc.retry_after or 5.0)
+            self.breaker.pause(exc.retry_after or 5.0)
+        elif isinstance(exc, errors.ProviderError) and exc.kind in CircuitBreaker.COUNTED:
+            self.breaker.record_failure()
         kind = getattr(exc, "kind", type(exc).__name__)
         self.incidents.report(kind, self.explain(exc))
 
     def succeed(self) -> None:
+        self.breaker.record_success()
         self.incidents.resolve()
 
     async def aclose(self) -> None:
@@ -160,6 +172,53 @@ class Runtime:
                 log.debug("closing provider: %s", exc)
         self.cache.close()
         self.ledger.close()
+
+
+class CircuitBreaker:
+    """Stops sending to an endpoint that keeps failing, and tries again by itself.
+
+    After `THRESHOLD` failures in a row the circuit opens for a while (5 s, doubling up to
+    a minute); when that time is over one request goes through as a trial: success closes
+    the circuit, failure opens it again for longer. A 429 opens it for the Retry-After the
+    endpoint asked for.
+    """
+
+    THRESHOLD = 3
+    FIRST_BACKOFF = 5.0
+    MAX_BACKOFF = 60.0
+    COUNTED = frozenset({"unavailable", "deadline", "bad-response", "provider"})
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._failures = 0
+        self._backoff = self.FIRST_BACKOFF
+        self._open_until = 0.0
+
+    def is_open(self) -> bool:
+        return self._clock() < self._open_until
+
+    @property
+    def state(self) -> str:
+        if self.is_open():
+            return "open"
+        return "half-open" if self._failures >= self.THRESHOLD else "closed"
+
+    def retry_in(self) -> float:
+        return max(0.0, self._open_until - self._clock())
+
+    def pause(self, seconds: float) -> None:
+        self._open_until = max(self._open_until, self._clock() + seconds)
+
+    def record_failure(self) -> None:
+        self._failures += 1
+        if self._failures >= self.THRESHOLD:
+            self.pause(self._backoff)
+            self._backoff = min(self._backoff * 2, self.MAX_BACKOFF)
+
+    def record_success(self) -> None:
+        self._failures = 0
+        self._backoff = self.FIRST_BACKOFF
+        self._open_until = 0.0
 
 
 _SPECIAL_TOKEN = re.compile(r"(<\|[a-z_]+\|>)")

@@ -1,0 +1,96 @@
+"""The runtime's failure policy: a circuit breaker, one message per incident, local-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qwen_lsp import errors
+from qwen_lsp.config import load_settings
+from qwen_lsp.engine.incidents import Incidents
+from qwen_lsp.engine.runtime import CircuitBreaker, Runtime
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_breaker_opens_after_repeated_failures_and_recovers_by_itself():
+    clock = Clock()
+    breaker = CircuitBreaker(clock)
+    breaker.record_failure()
+    breaker.record_failure()
+    assert breaker.state == "closed" and not breaker.is_open()
+    breaker.record_failure()
+    assert breaker.state == "open" and breaker.retry_in() == 5.0
+    clock.now += 5.1
+    assert breaker.state == "half-open" and not breaker.is_open()  # one trial may go
+    breaker.record_failure()  # the trial failed: open again, for longer
+    assert breaker.is_open() and breaker.retry_in() == 10.0
+    clock.now += 10.1
+    breaker.record_success()  # the endpoint is back
+    assert breaker.state == "closed"
+    for _ in range(3):
+        breaker.record_failure()
+    assert breaker.retry_in() == 5.0  # the backoff started over
+
+
+def test_backoff_is_capped():
+    clock = Clock()
+    breaker = CircuitBreaker(clock)
+    for _ in range(20):
+        breaker.record_failure()
+        clock.now += breaker.retry_in() + 0.1
+    breaker.record_failure()
+    assert breaker.retry_in() == CircuitBreaker.MAX_BACKOFF
+
+
+def test_a_rate_limit_pauses_for_what_the_endpoint_asked():
+    clock = Clock()
+    breaker = CircuitBreaker(clock)
+    breaker.pause(12.0)
+    assert breaker.is_open() and breaker.retry_in() == 12.0
+
+
+def test_one_message_per_incident_until_it_is_resolved():
+    shown: list[str] = []
+    incidents = Incidents(shown.append)
+    for _ in range(5):
+        incidents.report("unavailable", "cannot reach the endpoint")
+    incidents.report("auth", "the key was refused")
+    assert shown == ["cannot reach the endpoint", "the key was refused"]
+    incidents.resolve()
+    incidents.report("unavailable", "cannot reach the endpoint")
+    assert len(shown) == 3
+
+
+def _runtime(tmp_path: Path, **editor) -> Runtime:
+    env = {"QWEN_LSP_CONFIG": str(tmp_path / "none.toml"), "QWEN_LSP_CACHE_DIR": str(tmp_path)}
+    return Runtime(load_settings(tmp_path, env=env, editor=editor), show=lambda m: None)
+
+
+def test_failures_of_the_endpoint_pause_requests(tmp_path: Path):
+    runtime = _runtime(tmp_path)
+    for _ in range(3):
+        assert not runtime.paused()
+        runtime.fail(errors.EndpointUnavailable("connection refused"))
+    assert runtime.paused()
+    assert runtime.breaker.state == "open"
+
+
+def test_local_only_refuses_a_cloud_endpoint(tmp_path: Path):
+    runtime = _runtime(tmp_path, privacy={"localOnly": True}, apiKey="sk-test")
+    with pytest.raises(errors.ConfigError, match="localOnly"):
+        runtime.provider()
+    local = _runtime(
+        tmp_path,
+        privacy={"localOnly": True},
+        provider="openai-compatible",
+        baseUrl="http://127.0.0.1:8000/v1",
+    )
+    assert local.provider().endpoint.base_url == "http://127.0.0.1:8000/v1"
