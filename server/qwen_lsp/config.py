@@ -102,6 +102,17 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    local_only: bool = field(
+        default=False,
+        metadata=_doc(
+            "Refuse any endpoint that is not on this machine or a private network "
+            "(loopback, 10/8, 172.16/12, 192.168/16)."
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class SpendSettings:
     daily_limit: float | None = field(
         default=None,
@@ -170,6 +181,7 @@ class Settings:
     context: ContextSettings = field(default_factory=ContextSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     spend: SpendSettings = field(default_factory=SpendSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     # -- derived values ------------------------------------------------------------------
 
