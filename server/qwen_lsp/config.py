@@ -171,7 +171,11 @@ class Settings:
         metadata=_doc("Files larger than this many bytes get no completions.", min=1),
     )
     log_level: Literal["error", "warning", "info", "debug"] = field(
-        default="info", metadata=_doc("Log level of the server's log (stderr).")
+        default="info", metadata=_doc("Log level of the server's log (stderr and the log file).")
+    )
+    log_file: str | None = field(
+        default=None,
+        metadata=_doc('Log file; default qwen-lsp.log in the user log folder; "" for none.'),
     )
     trusted_folders: tuple[str, ...] = field(
         default=(),
@@ -548,6 +552,17 @@ def load_settings(
         project_file=project_path,
         user_file=user_path if user_path.is_file() else None,
     )
+
+
+def log_file(settings: Settings) -> Path | None:
+    """The server's rotating log file, or None when the user turned it off."""
+    if settings.log_file == "":
+        return None
+    if settings.log_file:
+        return Path(settings.log_file).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir("qwen-lsp", appauthor=False)) / "qwen-lsp.log"
 
 
 def cache_dir(settings: Settings) -> Path:

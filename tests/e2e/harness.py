@@ -21,6 +21,7 @@ def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
     env["QWEN_LSP_CONFIG"] = str(tmp / "no-user-config.toml")
     env.setdefault("QWEN_LSP_CACHE_DIR", str(tmp / "cache"))
+    env.setdefault("QWEN_LSP_LOG_FILE", str(tmp / "logs" / "qwen-lsp.log"))
     env.update(extra)
     return env
 

@@ -116,3 +116,24 @@ async def test_an_endpoint_that_keeps_failing_is_left_alone_for_a_while(fake_llm
             assert await inline_texts(client, uri, position) == []
     # three failures in a row open the circuit: the next requests are not sent at all
     assert len(fake_llm.requests) == 3
+
+
+async def test_the_log_file_is_private_and_never_holds_the_key(fake_llm, tmp_path: Path):
+    key = "sk-private-log-test-0123456789"
+    options = {
+        "provider": "dashscope",
+        "baseUrl": fake_llm.dashscope_base_url,
+        "promptMode": "partial",
+    }
+    fake_llm.fault("401")
+    env = clean_env(tmp_path, DASHSCOPE_API_KEY=key)
+    async with running_server(tmp_path, env, init_options=options) as client:
+        text, position = cursor_of(DOCUMENT)
+        uri = open_file(client, tmp_path / "ops.py", "python", text)
+        assert await inline_texts(client, uri, position) == []
+    log_file = Path(env["QWEN_LSP_LOG_FILE"])
+    content = log_file.read_text()
+    assert "qwen-lsp started: provider dashscope" in content
+    assert "refused the API key" in content
+    assert key not in content
+    assert log_file.stat().st_mode & 0o777 == 0o600

@@ -6,6 +6,7 @@ Editor settings arrive as initializationOptions and then through workspace/confi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,9 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from qwen_lsp import errors
-from qwen_lsp.config import load_settings
+from qwen_lsp.config import load_settings, log_file
 from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.log import set_level
+from qwen_lsp.log import set_level, use_log_file
 from qwen_lsp.lsp.server import QwenLanguageServer
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,17 @@ def reload(ls: QwenLanguageServer) -> None:
         workspace_trusted=ls.workspace_trusted,
     )
     set_level(loaded.settings.log_level)
+    if (problem := use_log_file(log_file(loaded.settings))) is not None:
+        loaded = dataclasses.replace(loaded, problems=(*loaded.problems, problem))
     if ls.runtime is None:
+        settings = loaded.settings
+        log.info(
+            "qwen-lsp started: provider %s, model %s, endpoint %s, key %s",
+            settings.provider,
+            settings.completion_model,
+            loaded.base_url,
+            f"from {loaded.key_source}" if loaded.key_source else "not set",
+        )
         ls.runtime = Runtime(loaded, show=ls.show)
     else:
         ls.runtime.update(loaded)
