@@ -39,6 +39,18 @@ def is_excluded(path: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
+def unsuitable_file(runtime: Runtime, target: CompletionTarget) -> str | None:
+    """Why this file gets no completions at all: said to the user once per file."""
+    if target.document.size > runtime.settings.max_file_size:
+        return (
+            f"qwen-lsp: {target.path or 'this file'} is larger than maxFileSize "
+            f"({runtime.settings.max_file_size} bytes): no completions there"
+        )
+    if "\x00" in target.document.text:
+        return f"qwen-lsp: {target.path or 'this file'} looks binary: no completions there"
+    return None
+
+
 def skip_reason(runtime: Runtime, target: CompletionTarget) -> str | None:
     """Why no completion should be asked here, or None to go ahead."""
     settings = runtime.settings
@@ -50,8 +62,6 @@ def skip_reason(runtime: Runtime, target: CompletionTarget) -> str | None:
         return f"{target.path} matches the exclude setting"
     if is_sensitive_path(target.path):
         return f"{target.path} may hold secrets; its text is never sent"
-    if target.document.size > settings.max_file_size:
-        return f"{target.path} is larger than maxFileSize"
     if runtime.paused():
         return "waiting for the endpoint's rate limit to pass"
     return None
@@ -83,6 +93,10 @@ async def complete(runtime: Runtime, target: CompletionTarget) -> list[Suggestio
     reason = skip_reason(runtime, target)
     if reason is not None:
         log.debug("no completion: %s", reason)
+        return []
+    unsuitable = unsuitable_file(runtime, target)
+    if unsuitable is not None:
+        runtime.tell_once(f"unsuitable:{target.path}", unsuitable)
         return []
     try:
         provider = runtime.provider()

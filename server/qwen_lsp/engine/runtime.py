@@ -42,6 +42,8 @@ class Runtime:
         self._provider: Provider | None = None
         self._endpoint: Endpoint | None = None
         self.breaker = CircuitBreaker()
+        self._show = show
+        self._told: set[str] = set()
         directory = cache_dir(loaded.settings)
         enabled = use_cache and loaded.settings.cache.enabled
         self.cache = AnswerCache(
@@ -159,6 +161,13 @@ class Runtime:
             self.breaker.record_failure()
         kind = getattr(exc, "kind", type(exc).__name__)
         self.incidents.report(kind, self.explain(exc))
+
+    def tell_once(self, key: str, message: str) -> None:
+        """A message about something that does not change by itself (a file too large)."""
+        if key not in self._told:
+            self._told.add(key)
+            log.info("%s", message)
+            self._show(message)
 
     def succeed(self) -> None:
         self.breaker.record_success()
