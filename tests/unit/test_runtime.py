@@ -58,15 +58,31 @@ def test_a_rate_limit_pauses_for_what_the_endpoint_asked():
 
 
 def test_one_message_per_incident_until_it_is_resolved():
+    clock = Clock()
     shown: list[str] = []
-    incidents = Incidents(shown.append)
+    incidents = Incidents(shown.append, clock=clock)
     for _ in range(5):
         incidents.report("unavailable", "cannot reach the endpoint")
     incidents.report("auth", "the key was refused")
     assert shown == ["cannot reach the endpoint", "the key was refused"]
     incidents.resolve()
+    clock.now += 61
     incidents.report("unavailable", "cannot reach the endpoint")
     assert len(shown) == 3
+
+
+def test_a_flapping_endpoint_is_told_at_most_once_a_minute():
+    clock = Clock()
+    shown: list[str] = []
+    incidents = Incidents(shown.append, clock=clock)
+    for _ in range(10):
+        incidents.report("unavailable", "down")
+        clock.now += 5
+        incidents.resolve()  # a success in between
+    assert shown == ["down"]
+    clock.now += 60
+    incidents.report("unavailable", "down")
+    assert shown == ["down", "down"]
 
 
 def _runtime(tmp_path: Path, **editor) -> Runtime:

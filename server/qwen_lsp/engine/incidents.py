@@ -2,7 +2,8 @@
 
 An incident is a kind of failure (no key, bad key, endpoint down, ...). Its message is shown
 the first time; while it lasts, later failures of the same kind only go to the log. A success
-ends every incident, so the next failure is news again.
+ends every incident, so the next failure is news again, but a kind is shown at most once a
+minute, so an endpoint that flaps does not flood the editor.
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ class Incident:
 
 
 class Incidents:
+    QUIET_PERIOD = 60.0  # seconds between two messages of the same kind
+
     def __init__(self, show: Show, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._show = show
         self._clock = clock
         self._open: dict[str, Incident] = {}
+        self._last_shown: dict[str, float] = {}
 
     def report(self, kind: str, message: str) -> None:
         incident = self._open.get(kind)
@@ -37,9 +41,13 @@ class Incidents:
             incident.count += 1
             log.info("%s (again, %d times)", message, incident.count)
             return
-        self._open[kind] = Incident(kind, message, self._clock())
+        now = self._clock()
+        self._open[kind] = Incident(kind, message, now)
         log.warning("%s", message)
-        self._show(message)
+        last = self._last_shown.get(kind)
+        if last is None or now - last >= self.QUIET_PERIOD:
+            self._last_shown[kind] = now
+            self._show(message)
 
     def resolve(self) -> None:
         if self._open:
