@@ -14,6 +14,7 @@ import json
 import logging
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -69,9 +70,16 @@ class CacheStats:
 class AnswerCache:
     """Disk-backed map from answer key to `Generation`; falls back to memory on any fault."""
 
-    def __init__(self, directory: Path | None, *, size_limit_mb: int = 256) -> None:
+    def __init__(
+        self,
+        directory: Path | None,
+        *,
+        size_limit_mb: int = 256,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
         self.directory = directory
         self.warning: str | None = None
+        self._on_warning = on_warning
         self._disk: Any = None
         self._memory: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._hits = 0
@@ -83,6 +91,7 @@ class AnswerCache:
     def _open(self, directory: Path, size_limit_mb: int) -> None:
         import diskcache
 
+        self._size_limit_mb = size_limit_mb
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._disk = diskcache.Cache(
@@ -98,6 +107,8 @@ class AnswerCache:
         if self.warning is None:
             self.warning = f"{reason}; answers are kept in memory only until restart"
             log.warning(self.warning)
+            if self._on_warning is not None:
+                self._on_warning(f"qwen-lsp: {self.warning}")
         disk, self._disk = self._disk, None
         if disk is not None:
             # Closing a broken cache may fail again; there is nothing left to save.
@@ -141,6 +152,16 @@ class AnswerCache:
         disk = self._disk
         if disk is None:
             return
+        if self.directory is not None and not self.directory.is_dir():
+            # Someone deleted the folder (a cache cleaner, `rm -rf ~/.cache`): SQLite would
+            # go on writing into the deleted file, silently losing every answer. Start over.
+            log.info("the cache folder %s vanished; making it again", self.directory)
+            disk.close()
+            self._disk = None
+            self._open(self.directory, self._size_limit_mb)
+            disk = self._disk
+            if disk is None:
+                return
         try:
             disk.set(key, value)
         except (OSError, sqlite3.Error) as exc:

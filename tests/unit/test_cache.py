@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,38 @@ def test_several_processes_share_one_cache_and_lose_nothing(tmp_path: Path):
         for i in range(200):
             assert cache.get(f"{name}-{i}") == Generation((f"answer {i}",), Usage(i, i), "m")
     assert cache.stats().entries == 600
+
+
+def test_a_folder_deleted_while_running_is_made_again_and_nothing_is_lost_after(tmp_path):
+    import shutil
+
+    directory = tmp_path / "answers"
+    cache = AnswerCache(directory)
+    cache.set("before", ANSWER)
+    shutil.rmtree(directory)
+    cache.set("after", ANSWER)
+    assert cache.get("before") == ANSWER  # still in memory
+    cache.close()
+    assert AnswerCache(directory).get("after") == ANSWER
+
+
+class _FullDisk:
+    """A diskcache stand-in whose writes fail as SQLite does on a full disk."""
+
+    def set(self, key, value):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def get(self, key, default=None):
+        return default
+
+    def close(self):
+        pass
+
+
+def test_a_full_disk_degrades_to_memory_with_one_warning(tmp_path: Path):
+    cache = AnswerCache(tmp_path / "answers")
+    cache._disk = _FullDisk()  # the disk fills up while the server runs
+    cache.set("k", ANSWER)
+    cache.set("k2", ANSWER)
+    assert cache.degraded and "disk is full" in cache.warning
+    assert cache.get("k") == ANSWER and cache.get("k2") == ANSWER

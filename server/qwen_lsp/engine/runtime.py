@@ -18,6 +18,9 @@ from qwen_lsp import errors
 from qwen_lsp.cache import AnswerCache
 from qwen_lsp.config import LoadedSettings, Settings, cache_dir, is_local_url, needs_key
 from qwen_lsp.engine.incidents import Incidents, Show
+from qwen_lsp.engine.sessions import CompletionSessions
+from qwen_lsp.engine.tally import Tally
+from qwen_lsp.engine.workspace import Workspace
 from qwen_lsp.model import Generation, GenerationRequest, Message, PromptMode
 from qwen_lsp.privacy import redact_secrets
 from qwen_lsp.prompts import PromptLibrary
@@ -49,15 +52,22 @@ class Runtime:
         self.cache = AnswerCache(
             directory / "answers" if enabled else None,
             size_limit_mb=loaded.settings.cache.max_size_mb,
+            on_warning=show,
         )
-        if self.cache.warning:
-            show(f"qwen-lsp: {self.cache.warning}")
         self.modes = ModeMemory(directory / "prompt-modes.json")
         price_file = loaded.settings.spend.price_file
         self.ledger = Ledger(
             directory / "spend.db" if use_cache else None,
             load_prices(Path(price_file).expanduser() if price_file else None),
         )
+        # Today's spend in memory (budgets on every keystroke, the status bar), and the
+        # per-document completion state (debounce, reuse, requests in flight).
+        self.tally = Tally(self.ledger)
+        self.completions = CompletionSessions()
+        # The symbol indexes of the workspace folders (stored beside the answers, so a
+        # restart re-reads only changed files), open documents and recent edits.
+        self.workspace = Workspace(directory / "index" if loaded.settings.cache.enabled else None)
+        self.workspace.configure(loaded.settings)
 
     @property
     def settings(self) -> Settings:
@@ -65,6 +75,7 @@ class Runtime:
 
     def update(self, loaded: LoadedSettings) -> None:
         self.loaded = loaded
+        self.workspace.configure(loaded.settings)
 
     def endpoint(self, timeout: float) -> Endpoint:
         return Endpoint(
@@ -110,7 +121,7 @@ class Runtime:
         if spend.daily_limit is None and spend.monthly_limit is None:
             return BudgetState(True)
         return check_budget(
-            self.ledger,
+            self.tally,  # type: ignore[arg-type]  # the ledger's figures, kept in memory
             daily_limit=spend.daily_limit,
             monthly_limit=spend.monthly_limit,
             currency=spend.currency,
@@ -179,6 +190,7 @@ class Runtime:
                 await self._provider.aclose()
             except Exception as exc:  # closing must not mask shutdown
                 log.debug("closing provider: %s", exc)
+        self.workspace.save()  # what changed since the last save: edits, file events
         self.cache.close()
         self.ledger.close()
 

@@ -6,6 +6,7 @@ Editor settings arrive as initializationOptions and then through workspace/confi
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from pathlib import Path
@@ -86,6 +87,7 @@ def register(server: QwenLanguageServer) -> None:
         ls.init_options = options
         ls.workspace_trusted = bool(isinstance(options, dict) and options.get("workspaceTrusted"))
         ls.roots = _roots(params)
+        ls.main_loop = asyncio.get_running_loop()
         encoding = ls.workspace.position_encoding or "utf-16"
         ls.documents.encoding = getattr(encoding, "value", encoding)
         reload(ls)

@@ -67,6 +67,7 @@ class QwenLanguageServer(LanguageServer):
         self.workspace_config: Any = None
         self.workspace_trusted = False
         self.shown_problems: set[str] = set()
+        self.main_loop: asyncio.AbstractEventLoop | None = None  # set at initialize
         # Set once the editor's workspace/configuration has been read after `initialized`:
         # a request before that would otherwise go out with incomplete settings.
         self.settings_ready = asyncio.Event()
@@ -77,10 +78,23 @@ class QwenLanguageServer(LanguageServer):
                 await asyncio.wait_for(self.settings_ready.wait(), timeout)
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
-        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        """window/showMessage; safe from any thread (the cache writer reports from its own)."""
+        params = types.ShowMessageParams(type=kind, message=message)
+        loop = self.main_loop
+        if loop is None or _in_loop(loop):
+            self.window_show_message(params)
+        else:
+            loop.call_soon_threadsafe(self.window_show_message, params)
 
     def log_to_client(self, message: str) -> None:
         self.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=message))
+
+
+def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 def create_server(cli_overrides: Mapping[str, Any] | None = None) -> QwenLanguageServer:
