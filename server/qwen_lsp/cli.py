@@ -1,8 +1,9 @@
 """The `qwen-lsp` command: the language server by default, and the tools around it.
 
-`qwen-lsp [--stdio]` serves LSP on stdin/stdout; `doctor`, `cache stats|clear` and `--version`
-are for people. Setting flags (`--provider`, `--model`, ...) are the highest-priority source.
-Heavy modules (pygls, the SDKs) are imported only by the commands that need them.
+`qwen-lsp [--stdio]` serves LSP on stdin/stdout; `doctor`, `stats` (the spend ledger),
+`cache stats|clear` and `--version` are for people. Setting flags (`--provider`, `--model`,
+...) are the highest-priority source. Heavy modules (pygls, the SDKs) are imported only by the
+commands that need them.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return raw
 
 
-def _server_parser() -> argparse.ArgumentParser:
+def _server_parser(review_options: bool) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qwen-lsp",
         description="AI completions from Qwen-Coder or GPT over LSP. "
@@ -51,7 +52,16 @@ def _server_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"qwen-lsp {__version__}")
     parser.add_argument("--stdio", action="store_true", help="serve LSP on stdio (the default)")
-    parser.add_argument("--check", nargs="*", metavar="PATH", help="AI review (not available yet)")
+    parser.add_argument(
+        "--check",
+        nargs="*",
+        metavar="PATH",
+        help="AI review of PATHs (default: .) as a CI step; see the review options below",
+    )
+    if review_options:  # only then: the server's start-up does not pay for the review engine
+        from qwen_lsp.check import add_arguments
+
+        add_arguments(parser)
     _setting_flags(parser)
     return parser
 
@@ -66,7 +76,9 @@ def _command_parser() -> argparse.ArgumentParser:
     cache = sub.add_parser("cache", help="disk cache size and hit rate, or empty it")
     cache.add_argument("action", choices=["stats", "clear"])
     _setting_flags(cache)
-    sub.add_parser("stats", help="spend ledger (not available yet)")
+    stats = sub.add_parser("stats", help="spend and savings: today, last 7 days, all time")
+    stats.add_argument("--format", choices=["text", "json"], default="text")
+    _setting_flags(stats)
     prompt = sub.add_parser("prompt", help="show the prompt that would be sent at FILE:LINE:COL")
     prompt.add_argument("location", help="FILE:LINE:COL, 1-based")
     _setting_flags(prompt)
@@ -87,13 +99,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             from qwen_lsp.prompt_inspector import run_prompt_inspector
 
             return run_prompt_inspector(args.location, _overrides(args))
+        if args.command == "stats":
+            from qwen_lsp.stats_report import run_stats
+
+            return run_stats(_overrides(args), output_format=args.format)
         print(f"qwen-lsp {args.command}: not available in this version yet", file=sys.stderr)
         return EXIT_PROBLEM
-    args = _server_parser().parse_args(argv)
+    review = any(a in ("--check", "-h", "--help") or a.startswith("--check=") for a in argv)
+    args = _server_parser(review).parse_args(argv)
     if args.check is not None:
-        print("qwen-lsp --check: not available in this version yet", file=sys.stderr)
-        return EXIT_PROBLEM
+        return _check(args)
     return _serve(_overrides(args))
+
+
+def _check(args: argparse.Namespace) -> int:
+    from qwen_lsp.check import options_from, run_check
+    from qwen_lsp.log import setup_logging
+
+    setup_logging("warning")
+    try:
+        options = options_from(args)
+    except ValueError as exc:
+        print(f"qwen-lsp: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    return run_check(options, _overrides(args))
 
 
 def _serve(overrides: dict[str, Any]) -> int:

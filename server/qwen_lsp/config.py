@@ -16,13 +16,15 @@ Sources, lowest to highest priority (the one place this order is written):
 
 Raw options (nested dicts with the camelCase keys users write) are merged in that order and
 validated once into `Settings`. An invalid value yields one message naming the key and the
-reason, and the key keeps its default.
+reason, and the key keeps its default. A list of tables (`actions.custom`) is checked entry by
+entry: a bad entry is named and left out, the good ones are kept.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -79,6 +81,24 @@ class CompletionSettings:
     disabled_languages: tuple[str, ...] = field(
         default=(), metadata=_doc("Language ids (as the editor names them) with no completions.")
     )
+    debounce_ms: int | None = field(
+        default=None,
+        metadata=_doc(
+            "Wait this long after a keystroke before asking the model; unset: learnt from "
+            "your typing speed. A manual trigger never waits.",
+            min=0,
+            max=2000,
+        ),
+    )
+    candidates: int = field(
+        default=1,
+        metadata=_doc(
+            "Suggestions asked for in one request, on OpenAI and OpenAI-compatible servers "
+            "that honour `n` (vLLM); each extra one costs its output tokens.",
+            min=1,
+            max=5,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,17 @@ class ContextSettings:
     max_tokens: int = field(
         default=2048,
         metadata=_doc("Token budget of the prompt's code: prefix, suffix and snippets.", min=64),
+    )
+    cross_file: bool = field(
+        default=True,
+        metadata=_doc(
+            "Add code from other files of the workspace to prompts: definitions of the names "
+            "used near the cursor, imports, recent edits, similar code."
+        ),
+    )
+    max_files: int = field(
+        default=20_000,
+        metadata=_doc("Most files of a workspace folder the symbol index reads.", min=1),
     )
 
 
@@ -128,6 +159,80 @@ class SpendSettings:
     price_file: str | None = field(
         default=None,
         metadata=_doc("A TOML price table that overrides the shipped one, model by model."),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    on_save: bool = field(
+        default=False,
+        metadata=_doc("Review a file when it is saved and show findings as diagnostics."),
+    )
+    instructions: str = field(
+        default="",
+        metadata=_doc("Extra instructions for the reviewer (team rules), added to the prompt."),
+    )
+    prompt_dir: str | None = field(
+        default=None,
+        metadata=_doc(
+            "A folder whose system.md and user.md replace the shipped review prompt; "
+            "relative to the workspace folder."
+        ),
+    )
+    max_findings: int = field(
+        default=20,
+        metadata=_doc("Most findings kept per file, most severe first.", min=1, max=1000),
+    )
+    chunk_tokens: int = field(
+        default=3000,
+        metadata=_doc("Token budget of the code sent in one review request.", min=200),
+    )
+    max_tokens: int = field(
+        default=2048,
+        metadata=_doc("Most tokens a review answer may have.", min=64, max=65_536),
+    )
+    timeout_ms: int = field(
+        default=120_000,
+        metadata=_doc("Deadline of one review request, in milliseconds.", min=1000),
+    )
+
+
+@dataclass(frozen=True)
+class CustomAction:
+    """A code action of the user's own: a title for the menu and the instruction for the model."""
+
+    title: str = field(
+        default="", metadata=_doc("What the editor's code action menu shows.", required=True)
+    )
+    prompt: str = field(
+        default="",
+        metadata=_doc(
+            "The instruction sent to the chat model with the selected code; "
+            "{{language}}, {{path}} and {{answer_language}} are filled in.",
+            required=True,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    enabled: bool = field(
+        default=True, metadata=_doc("Offer AI code actions (listing them never calls a model).")
+    )
+    max_tokens: int = field(
+        default=4096,
+        metadata=_doc("Most tokens the answer to one code action may have.", min=64, max=65_536),
+    )
+    timeout_ms: int = field(
+        default=90_000,
+        metadata=_doc("Deadline of one code action request, in milliseconds.", min=1000),
+    )
+    custom: tuple[CustomAction, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Your own code actions: a list of {title, prompt} tables; each rewrites the "
+            "selection (or the definition at the cursor) as its prompt says."
+        ),
     )
 
 
@@ -181,11 +286,20 @@ class Settings:
         default=(),
         metadata=_doc("User file only: folders whose project file may set provider and baseUrl."),
     )
+    language: Literal["auto", "zh", "en"] = field(
+        default="auto",
+        metadata=_doc(
+            "Language of explanations and of comments the model writes: auto follows the "
+            "editor's locale, else Chinese when the code holds Chinese, else English; zh; en."
+        ),
+    )
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     spend: SpendSettings = field(default_factory=SpendSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    actions: ActionSettings = field(default_factory=ActionSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     # -- derived values ------------------------------------------------------------------
 
@@ -310,6 +424,66 @@ def _coerce(value: Any, annotation: Any, meta: Mapping[str, Any], from_text: boo
     raise ValueError(f"unsupported setting type {annotation!r}")  # pragma: no cover
 
 
+def _record_type(annotation: Any) -> type | None:
+    """The dataclass of a `tuple[Record, ...]` setting (a list of small tables), else None."""
+    args = get_args(annotation)
+    if get_origin(annotation) is tuple and args and dataclasses.is_dataclass(args[0]):
+        return args[0]
+    return None
+
+
+def _records(
+    value: Any, annotation: Any, dotted: str, problems: list[str], from_text: bool
+) -> tuple[Any, ...]:
+    """A list of tables, each checked on its own: a bad entry is named, explained and left
+    out, and the good ones are kept (one typo must not cost the user every entry)."""
+    cls = _record_type(annotation)
+    assert cls is not None
+    if from_text and isinstance(value, str):  # the environment carries the list as JSON
+        try:
+            value = json.loads(value) if value.strip() else []
+        except ValueError:
+            problems.append(
+                f"setting '{dotted}': expected a JSON list of tables; using the default"
+            )
+            return ()
+    if not isinstance(value, (list, tuple)):
+        problems.append(f"setting '{dotted}': expected a list of tables; using the default")
+        return ()
+    hints = _hints(cls)
+    fields = {camel(f.name): f for f in dataclasses.fields(cls)}
+    records = []
+    for number, entry in enumerate(value, 1):
+        if not isinstance(entry, Mapping):
+            shape = "{" + ", ".join(f"{k} = ..." for k in fields) + "}"
+            problems.append(
+                f"setting '{dotted}' entry {number}: expected a table like {shape}; "
+                "that entry is ignored"
+            )
+            continue
+        reasons = [f"unknown key '{key}'" for key in entry if key not in fields]
+        kwargs: dict[str, Any] = {}
+        for key, f in fields.items():
+            if key not in entry or entry[key] in ("", None):
+                if f.metadata.get("required"):
+                    reasons.append(f"'{key}' is missing")
+                continue
+            try:
+                kwargs[f.name] = _coerce(entry[key], hints[f.name], f.metadata, False)
+            except ValueError as exc:
+                reasons.append(f"'{key}': {exc}")
+        if reasons:
+            title = entry.get("title")
+            named = f" ({title!r})" if isinstance(title, str) and title else ""
+            problems.append(
+                f"setting '{dotted}' entry {number}{named}: {'; '.join(reasons)}; "
+                "that entry is ignored"
+            )
+            continue
+        records.append(cls(**kwargs))
+    return tuple(records)
+
+
 def _build(cls: type, raw: Mapping[str, Any], path: str, problems: list[str], text_keys: set[str]):
     hints = _hints(cls)
     known = {camel(f.name): f for f in dataclasses.fields(cls)}
@@ -326,6 +500,9 @@ def _build(cls: type, raw: Mapping[str, Any], path: str, problems: list[str], te
                 problems.append(f"setting '{dotted}': expected a table of settings; using defaults")
                 continue
             values[f.name] = _build(annotation, value, dotted + ".", problems, text_keys)
+            continue
+        if _record_type(annotation) is not None:
+            values[f.name] = _records(value, annotation, dotted, problems, dotted in text_keys)
             continue
         try:
             values[f.name] = _coerce(value, annotation, f.metadata, dotted in text_keys)
@@ -574,3 +751,20 @@ def needs_key(settings: Settings, base_url: str | None) -> bool:
     if settings.provider == "openai-compatible":
         return not (base_url and is_local_url(base_url))
     return True
+
+
+@dataclass(frozen=True)
+class CheckEnvironment:
+    """What `qwen-lsp --check` takes from its environment to fit the terminal or CI it runs in."""
+
+    step_summary: Path | None = None  # $GITHUB_STEP_SUMMARY: GitHub's Markdown job summary
+    no_color: bool = False  # NO_COLOR is set (no-color.org)
+
+
+def check_environment(env: Mapping[str, str] | None = None) -> CheckEnvironment:
+    env = os.environ if env is None else env
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    return CheckEnvironment(
+        step_summary=Path(summary) if summary else None,
+        no_color=bool(env.get("NO_COLOR")),
+    )

@@ -74,3 +74,31 @@ class Suggestion:
     start: Position
     end: Position
     from_cache: bool = False
+
+
+# Review severities, most severe first (the review answer schema's "severity" values).
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One review finding, in file coordinates: 1-based `line`..`end_line`, both included.
+
+    `suggestion` replaces those whole lines (None: no fix offered; "": delete them).
+    `fingerprint` names the finding by its file, rule and the code it flags, not by line
+    numbers, so it survives code moving (SARIF partialFingerprints, baselines).
+    """
+
+    path: str
+    line: int
+    end_line: int
+    severity: str  # one of SEVERITIES
+    rule: str
+    message: str
+    suggestion: str | None = None
+    fingerprint: str = ""
+
+    @property
+    def rank(self) -> int:
+        """0 for errors, 1 for warnings, 2 for info: lower is more severe."""
+        return SEVERITIES.index(self.severity)

@@ -1,7 +1,9 @@
-"""`qwen-lsp prompt FILE:LINE:COL`: the exact prompt that would be sent there, and its size.
+"""`qwen-lsp prompt FILE:LINE:COL`: the exact prompt a completion would send there, with the
+tokens of each of its sections (repository, related code per file, prefix, suffix).
 
-Sends nothing. The mode is the one the server would use: forced by settings, else the one
-remembered for the endpoint, else the first the wire offers.
+Sends nothing. The file's workspace folder (its git work tree, else the nearest folder with a
+project file) is indexed first, as the server would, reusing the stored index, so the related
+code is what the editor would get; the prompt itself comes from `engine.inspection`.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from qwen_lsp.config import load_settings
-from qwen_lsp.context.budget import estimate_tokens
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.completion import CompletionTarget, cursor_context, prompt_for
-from qwen_lsp.engine.runtime import Runtime, relative_path
+from qwen_lsp.engine.completion import CompletionTarget
+from qwen_lsp.engine.inspection import PromptInspection, inspect_prompt
+from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.engine.workspace import workspace_folder
 from qwen_lsp.model import Position
-from qwen_lsp.providers.base import create_provider
 
 
 def parse_location(location: str) -> tuple[Path, int, int]:
@@ -26,6 +28,8 @@ def parse_location(location: str) -> tuple[Path, int, int]:
     path, _, line = path.rpartition(":")
     if not path or not line.isdigit() or not rest.isdigit():
         raise ValueError(f"expected FILE:LINE:COL, got {location!r}")
+    if int(line) < 1 or int(rest) < 1:
+        raise ValueError(f"lines and columns count from 1, got {location!r}")
     return Path(path), int(line), int(rest)
 
 
@@ -39,28 +43,32 @@ def run_prompt_inspector(
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         print(f"qwen-lsp prompt: {exc}", file=sys.stderr)
         return 2
+    path = path.resolve()
     loaded = load_settings(path.parent, cli=overrides)
     runtime = Runtime(loaded, show=lambda m: print(m, file=sys.stderr), use_cache=False)
+    folder = workspace_folder(path)
+    for index in runtime.workspace.set_folders([folder]):
+        for _ in index.refresh():
+            pass
+        index.save()  # the next run, and the editor's server, start from it
     document = SourceDocument(text, language_for(None, str(path)), encoding="utf-32")
-    target = CompletionTarget(
-        document, Position(line - 1, col - 1), path=relative_path(path.resolve(), [Path.cwd()])
-    )
-    ctx = cursor_context(runtime, target)
-    provider = create_provider(runtime.endpoint(1.0))
-    mode = runtime.candidate_modes(provider, runtime.settings.completion_model)[0]
-    prompt = prompt_for(runtime, mode, ctx)
-    request = prompt.request
-    print(f"# mode: {mode.value}   model: {request.model}   endpoint: {loaded.base_url}", file=out)
-    print(f"# prefix: {estimate_tokens(ctx.prefix)} tokens", file=out)
-    print(f"# suffix: {estimate_tokens(ctx.suffix)} tokens", file=out)
-    if request.prompt is not None:
-        print(f"# prompt: {estimate_tokens(request.prompt)} tokens (estimated)\n", file=out)
-        print(request.prompt, file=out)
-    else:
-        total = sum(estimate_tokens(m.content) for m in request.messages)
-        print(f"# messages: {total} tokens (estimated)\n", file=out)
-        for message in request.messages:
-            partial = " (partial: the model continues it)" if message.partial else ""
-            print(f"--- {message.role}{partial}", file=out)
-            print(message.content, file=out)
+    runtime.workspace.opened(path, document)
+    relative = path.relative_to(folder).as_posix()
+    target = CompletionTarget(document, Position(line - 1, col - 1), path=relative)
+    print_inspection(inspect_prompt(runtime, target), out)
     return 0
+
+
+def print_inspection(inspection: PromptInspection, out: TextIO) -> None:
+    how = "Qwen tokenizer" if inspection.counted == "exact" else "estimated"
+    print(
+        f"# mode: {inspection.mode.value}   model: {inspection.model}   "
+        f"endpoint: {inspection.endpoint}",
+        file=out,
+    )
+    print(f"# tokens ({how}): {inspection.total} in all", file=out)
+    width = max((len(s.name) for s in inspection.sections), default=0)
+    for section in inspection.sections:
+        print(f"#   {section.name:<{width}}  {section.tokens:>6}", file=out)
+    print(file=out)
+    print(inspection.text, file=out)

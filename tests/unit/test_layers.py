@@ -16,6 +16,9 @@ ALLOWED: dict[str, set[str]] = {
     "__main__": {"cli"},
     "doctor": {"*"} - {"lsp", "cli"},
     "prompt_inspector": {"*"} - {"lsp", "cli"},
+    "check": {"*"} - {"lsp", "cli"},
+    "stats_report": {"engine", "spend", *BASE},  # `qwen-lsp stats`: reads the ledger
+    "reporting": {*BASE},  # pure: findings in, report text out
     "lsp": {"engine", "context", "log", *BASE, "__init__"},
     "engine": {"context", "prompts", "postprocess", "providers", "cache", "spend", *BASE},
     "context": BASE,

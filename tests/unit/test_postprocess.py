@@ -1,82 +1,93 @@
-"""Post-processing golden cases: the cursor drawn as █ in the document, the raw model answer,
-and what the user should be offered (None: nothing)."""
+"""Post-processing golden cases (tests/unit/golden/*.toml): the cursor drawn as █ in the
+document, the model's raw answer, and what the user should be offered.
+
+Each filter is tested alone against the file named after it, and whole answers in the shapes
+Qwen-Coder and GPT produce go through the full pipeline (`pipeline.toml`).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
+import tomllib
 
-from qwen_lsp.postprocess import FilterContext, postprocess
+from qwen_lsp.postprocess import FilterContext, SyntaxProbe, postprocess, process
+from qwen_lsp.postprocess.pipeline import CLEAN, PIPELINE, SHOW
 
-CASES = [
-    # (description, document with cursor, raw answer, from a chat model, expected)
-    ("fim answer kept as is", "def add(a, b):\n    return █\n", "a + b", False, "a + b"),
-    (
-        "qwen special tokens left by a server that ignored stop",
-        "x = █\n",
-        "compute()<|endoftext|><|fim_prefix|>junk",
-        False,
-        "compute()",
-    ),
-    (
-        "gpt wraps the answer in a fenced block with prose",
-        "def add(a, b):\n    return █\n",
-        "Here is the code:\n```python\na + b\n```\nThis adds the numbers.",
-        True,
-        "a + b",
-    ),
-    (
-        "qwen3-coder instruct wraps in fences without prose",
-        "function f() {\n  return █\n}\n",
-        "```javascript\n42;\n```",
-        True,
-        "42;",
-    ),
-    (
-        "hole-filler echoes the start of the line",
-        "def add(a, b):\n    return █\n",
-        "    return a + b",
-        True,
-        "a + b",
-    ),
-    (
-        "mid-line: only the first line fits before the closing bracket",
-        "print(█)\n",
-        'msg)\nprint("again")',
-        False,
-        "msg",
-    ),
-    (
-        "the answer repeats the text after the cursor on its line",
-        "items = [█]\n",
-        "1, 2, 3]",
-        False,
-        "1, 2, 3",
-    ),
-    (
-        "a multi-line answer that runs into the next line of the suffix",
-        "def f():\n    █\n    return x\n",
-        "x = 1\n    y = 2\n    return x\n",
-        False,
-        "x = 1\n    y = 2",
-    ),
-    ("whitespace only is dropped", "x = █\n", "   \n\n", False, None),
-    ("empty is dropped", "x = █\n", "", False, None),
-    (
-        "fences inside a Markdown document are content, not wrapping",
-        "Example:\n```\n█\n```\n",
-        "print(1)",
-        True,
-        "print(1)",
-    ),
-]
+GOLDEN = Path(__file__).parent / "golden"
+FILTERS = {step.__name__: step for step in PIPELINE}
 
 
-@pytest.mark.parametrize(
-    ("document", "answer", "from_chat", "expected"),
-    [case[1:] for case in CASES],
-    ids=[case[0] for case in CASES],
-)
-def test_golden(document: str, answer: str, from_chat: bool, expected: str | None):
-    prefix, suffix = document.split("█")
-    ctx = FilterContext(prefix=prefix, suffix=suffix, from_chat=from_chat)
-    assert postprocess(answer, ctx) == expected
+def _cases() -> list[Any]:
+    params = []
+    for path in sorted(GOLDEN.glob("*.toml")):
+        for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]:
+            params.append(pytest.param(path.stem, case, id=f"{path.stem}: {case['description']}"))
+    return params
+
+
+def context_for(case: dict[str, Any]) -> FilterContext:
+    prefix, suffix = case["document"].split("█")
+    language = case.get("language")
+    probe = SyntaxProbe.for_text(language, prefix, suffix) if language else None
+    return FilterContext(
+        prefix=prefix,
+        suffix=suffix,
+        language=language,
+        from_chat=case.get("chat", False),
+        syntax=probe,
+    )
+
+
+@pytest.mark.parametrize(("name", "case"), _cases())
+def test_golden(name: str, case: dict[str, Any]):
+    assert case["document"].count("█") == 1, "draw the cursor once"
+    ctx = context_for(case)
+    expected = None if case.get("drop") else case["expected"]
+    if name == "pipeline":
+        assert postprocess(case["output"], ctx) == expected
+        if "continuation" in case:
+            processed = process(case["output"], ctx)
+            assert processed is not None
+            assert processed.continuation == case["continuation"]
+    else:
+        assert FILTERS[name](case["output"], ctx) == expected
+
+
+def test_every_filter_has_golden_cases_that_change_or_drop_an_answer():
+    files = {path.stem: path for path in GOLDEN.glob("*.toml")}
+    assert set(FILTERS) <= set(files), f"no golden file for {set(FILTERS) - set(files)}"
+    for name in FILTERS:
+        cases = tomllib.loads(files[name].read_text(encoding="utf-8"))["case"]
+        changed = [c for c in cases if c.get("drop") or c["expected"] != c["output"]]
+        kept = [c for c in cases if not c.get("drop") and c["expected"] == c["output"]]
+        assert changed, f"{name}: no case where the filter does anything"
+        assert kept or name in {"drop_trailing_whitespace"}, f"{name}: no case left alone"
+
+
+def test_pipeline_cases_cover_both_model_families_and_the_named_failures():
+    cases = tomllib.loads((GOLDEN / "pipeline.toml").read_text(encoding="utf-8"))["case"]
+    styles = " ".join(c.get("style", "") for c in cases)
+    assert "qwen" in styles and "gpt" in styles
+    outputs = [c["output"] for c in cases]
+    assert any("```" in o for o in outputs)  # fences
+    assert any("\t" in o for o in outputs)  # wrong indentation
+
+
+def test_filters_are_pure_and_ordered_as_documented():
+    assert PIPELINE == CLEAN + SHOW
+    ctx = FilterContext(prefix="def f():\n    ", suffix="\n", from_chat=True)
+    answer = "```python\nreturn 1\n```"
+    assert postprocess(answer, ctx) == postprocess(answer, ctx) == "return 1"
+
+
+def test_the_continuation_keeps_lines_that_are_not_shown_yet():
+    ctx = FilterContext(prefix="x = ", suffix="\n")
+    processed = process("compute()\ny = 2\n", ctx)
+    assert processed is not None
+    assert (processed.shown, processed.continuation) == ("compute()", "compute()\ny = 2")
+    ends_line = process("\ny = 2", FilterContext(prefix="x = 1", suffix="\n"))
+    assert ends_line is not None
+    assert (ends_line.shown, ends_line.continuation) == (None, "\ny = 2")

@@ -7,7 +7,8 @@
 --   promptMode ("auto" | "fim" | "partial" | "chat"),
 --   completion = { enabled, maxTokens, temperature, timeoutMs, disabledLanguages },
 --   context = { maxTokens }, cache = { enabled, dir, maxSizeMb },
---   exclude, maxFileSize, logLevel.
+--   spend = { … }, actions = { … }, review = { onSave, … }, privacy = { localOnly },
+--   exclude, maxFileSize, logLevel (the main README's settings table lists every key).
 -- API keys come from the environment (DASHSCOPE_API_KEY, OPENAI_API_KEY), never from here.
 
 ---@type vim.lsp.Config

@@ -14,12 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
 from qwen_lsp.context.budget import estimate_tokens
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.model import Position
+
+if TYPE_CHECKING:
+    from qwen_lsp.context.ranking import RelatedCode
 
 # Node types whose children are statements or declarations, in the bundled grammars: a cut at
 # the start (or after the end) of one of their children falls between whole constructs.
@@ -63,6 +67,9 @@ class CursorContext:
     path: str  # path of the file as given (relative to the workspace)
     prefix_truncated: bool  # the prefix does not reach the start of the file
     suffix_truncated: bool  # the suffix does not reach the end of the file
+    # code from elsewhere in the repository, one block per file, stable blocks first
+    snippets: tuple[RelatedCode, ...] = ()
+    repo_name: str | None = None  # the workspace folder's name; None outside a workspace
 
 
 def extract_window(

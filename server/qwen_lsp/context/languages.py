@@ -97,6 +97,11 @@ def language_for(language_id: str | None, path: str | None) -> str | None:
     return None
 
 
+def known_extensions() -> tuple[str, ...]:
+    """File extensions (".py", ...) of every language with a grammar."""
+    return tuple(_EXTENSIONS)
+
+
 def supported_languages() -> tuple[str, ...]:
     """Canonical names of every language with a grammar (whether or not it loads)."""
     return tuple(_GRAMMARS)

@@ -1,27 +1,41 @@
-"""The completion use case: from a document and a cursor to suggestions.
+"""The completion use case: from a document and a cursor to suggestions, paying as little as
+possible for them.
 
-should we complete → context → prompt (per mode) → cache → provider → post-process → cache
-store (off the response path). Prompt modes are probed here: an `UnsupportedMode` answer
-moves to the next mode the wire offers, and the mode that worked is remembered.
+should we complete → typing-through reuse (the user typed the start of a suggestion: the rest,
+no request) → an in-flight request this one continues (await it, no new request) → adaptive
+debounce (none for a manual trigger; a newer keystroke cancels) → context → prompt (per mode)
+→ cache → budget → provider → post-process → remember the continuation for the next keys.
+Prompt modes are probed here: an `UnsupportedMode` answer moves to the next mode the wire
+offers, and the mode that worked is remembered. Every paid call and every answer served
+without one goes into the spend ledger.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qwen_lsp import errors
 from qwen_lsp.cache import answer_key
-from qwen_lsp.context.extract import CursorContext, extract_window
+from qwen_lsp.context.budget import estimate_tokens
+from qwen_lsp.context.extract import CursorContext
 from qwen_lsp.context.parsing import SourceDocument
+from qwen_lsp.engine.reuse import MAX_TYPED_AHEAD, Anchor, Remembered
 from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.model import Generation, Position, PromptMode, Suggestion
-from qwen_lsp.postprocess import FilterContext, postprocess
+from qwen_lsp.engine.sessions import CompletionSessions, DocumentSession, Ticket
+from qwen_lsp.model import Generation, GenerationRequest, Position, PromptMode, Suggestion, Usage
+from qwen_lsp.postprocess import FilterContext, SyntaxProbe, process
 from qwen_lsp.privacy import is_sensitive_path
-from qwen_lsp.prompts import CompletionPrompt, build_completion_prompt
+from qwen_lsp.prompts import CompletionPrompt, Snippet, build_completion_prompt
+from qwen_lsp.providers.base import Provider
 
 log = logging.getLogger(__name__)
+
+FEATURE = "completion"
+# Wires whose servers answer several candidates in one request (`n`).
+_MULTI_CANDIDATE_PROVIDERS = ("openai", "openai-compatible")
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,7 @@ class CompletionTarget:
     position: Position
     path: str = ""  # relative to the workspace, as the model sees it
     language_id: str | None = None  # as the editor names it
+    key: str = ""  # identifies the document across requests (its URI); default: `path`
 
 
 def is_excluded(path: str, patterns: tuple[str, ...]) -> bool:
@@ -68,28 +83,42 @@ def skip_reason(runtime: Runtime, target: CompletionTarget) -> str | None:
 
 
 def cursor_context(runtime: Runtime, target: CompletionTarget) -> CursorContext:
-    return extract_window(
-        target.document,
-        target.position,
-        max_tokens=runtime.settings.context.max_tokens,
-        path=target.path,
+    """The window around the cursor and the related code of the workspace, within
+    `context.maxTokens` (see engine/workspace.py)."""
+    return runtime.workspace.cursor_context(
+        target.document, target.position, path=target.path, settings=runtime.settings.context
     )
 
 
 def prompt_for(runtime: Runtime, mode: PromptMode, ctx: CursorContext) -> CompletionPrompt:
     settings = runtime.settings
-    return build_completion_prompt(
+    prompt = build_completion_prompt(
         mode,
         ctx,
         model=settings.completion_model,
         max_tokens=settings.completion.max_tokens,
         temperature=settings.completion.temperature,
         library=runtime.prompts,
+        repo_name=ctx.repo_name,
+        snippets=[Snippet(block.path, block.content) for block in ctx.snippets],
     )
+    candidates = settings.completion.candidates
+    if candidates > 1 and settings.provider in _MULTI_CANDIDATE_PROVIDERS:
+        prompt = replace(prompt, request=replace(prompt.request, n=candidates))
+    return prompt
 
 
-async def complete(runtime: Runtime, target: CompletionTarget) -> list[Suggestion]:
-    """Suggestions at the cursor; [] when there are none or the provider failed (reported)."""
+def debounce_delay(runtime: Runtime, session: DocumentSession) -> float:
+    """Seconds to wait after a keystroke: the setting, else learnt from the typing."""
+    fixed = runtime.settings.completion.debounce_ms
+    return fixed / 1000 if fixed is not None else session.rhythm.delay()
+
+
+async def complete(
+    runtime: Runtime, target: CompletionTarget, *, manual: bool = False
+) -> list[Suggestion]:
+    """Suggestions at the cursor; [] when there are none, a newer request superseded this
+    one, or the provider failed (reported once). `manual`: the user asked (no debounce)."""
     reason = skip_reason(runtime, target)
     if reason is not None:
         log.debug("no completion: %s", reason)
@@ -98,23 +127,133 @@ async def complete(runtime: Runtime, target: CompletionTarget) -> list[Suggestio
     if unsuitable is not None:
         runtime.tell_once(f"unsuitable:{target.path}", unsuitable)
         return []
+    sessions = runtime.completions
+    session = sessions.get(target.key or target.path)
+    ticket = session.arrive(asyncio.get_running_loop().time(), manual)
+    document = target.document
+    text = document.text
+    anchor = Anchor.at(text, document.offset_at(target.position))
+    delay = 0.0 if manual else debounce_delay(runtime, session)
+    log.debug(
+        "completion asked (%s, debounce %.0f ms)", "manual" if manual else "typed", delay * 1000
+    )
+
+    served = await _reuse(runtime, session, ticket, anchor, delay)
+    if served is not None:
+        return _suggestions(served, target.position, from_cache=True)
+    if ticket.superseded:
+        return []
+    if not manual and not await ticket.wait_until(ticket.arrived + delay):
+        return []
+    if document.text is not text:
+        return []  # the document changed under this request; a newer one is on its way
+    return await _ask(runtime, session, ticket, target, anchor)
+
+
+async def _reuse(
+    runtime: Runtime, session: DocumentSession, ticket: Ticket, anchor: Anchor, delay: float
+) -> list[str] | None:
+    """Suggestions from answers already paid for: the last one (typing-through), else the
+    request in flight that this one continues. None: ask the model."""
+    flight = session.flight
+    typed = anchor.typed_since(flight.anchor) if flight is not None else None
+    if flight is not None and (typed is None or len(typed) > MAX_TYPED_AHEAD):
+        session.drop_flight()  # the document moved on: stop paying for that answer
+        flight = None
+    remembered = session.remembered
+    served = _serve_remembered(remembered, anchor, ticket.manual)
+    if served is None and flight is not None:
+        remembered = await flight.join(ticket)
+        if ticket.superseded:
+            return None
+        served = _serve_remembered(remembered, anchor, ticket.manual)
+    if served is not None:
+        _settle_saving(runtime, session, ticket, remembered, delay)
+    return served
+
+
+def _serve_remembered(
+    remembered: Remembered | None, anchor: Anchor, manual: bool
+) -> list[str] | None:
+    if remembered is None:
+        return None
+    served = remembered.serve(anchor)
+    if manual and not served:
+        return None  # asked for on purpose: a fresh answer rather than nothing
+    return served
+
+
+async def _ask(
+    runtime: Runtime,
+    session: DocumentSession,
+    ticket: Ticket,
+    target: CompletionTarget,
+    anchor: Anchor,
+) -> list[Suggestion]:
+    """Start a model request as a flight (newer requests may adopt it) and serve its answer."""
+    document = target.document
+    ctx = cursor_context(runtime, target)
+    cursor = len(anchor.before)
+    probe = SyntaxProbe.around(document, cursor, cursor - len(ctx.prefix), cursor + len(ctx.suffix))
+    flight = session.start_flight(anchor, _fetch(runtime, session, ctx, probe, anchor))
+    remembered = await flight.join(ticket)
+    served = remembered.serve(anchor) if remembered is not None else None
+    from_cache = remembered is not None and remembered.from_cache
+    return _suggestions(served or [], target.position, from_cache=from_cache)
+
+
+async def _fetch(
+    runtime: Runtime,
+    session: DocumentSession,
+    ctx: CursorContext,
+    probe: SyntaxProbe | None,
+    anchor: Anchor,
+) -> Remembered | None:
+    sessions = runtime.completions
     try:
         provider = runtime.provider()
-        ctx = cursor_context(runtime, target)
-        generation, mode, cached = await _generate(runtime, provider, ctx)
+        outcome = await _generate(runtime, sessions, provider, ctx)
     except errors.QwenLspError as exc:
         runtime.fail(exc)
-        return []
-    runtime.succeed()
-    return _suggestions(generation, ctx, mode, target.position, cached)
+        sessions.changed()
+        return None
+    if outcome is None:
+        return None
+    generation, mode, cached = outcome
+    if not cached:
+        runtime.succeed()
+    filter_ctx = FilterContext(
+        prefix=ctx.prefix,
+        suffix=ctx.suffix,
+        language=ctx.language,
+        from_chat=mode is not PromptMode.FIM,
+        syntax=probe,
+    )
+    continuations: dict[str, str | None] = {}
+    for raw in generation.texts:
+        processed = process(raw, filter_ctx)
+        if processed is not None and processed.continuation not in continuations:
+            continuations[processed.continuation] = processed.shown
+    remembered = Remembered(
+        anchor=anchor,
+        continuations=tuple(continuations),
+        shown=tuple(continuations.values()),
+        model=generation.model or runtime.settings.completion_model,
+        usage=generation.usage,
+        from_cache=cached,
+    )
+    session.remembered = remembered
+    return remembered
 
 
-async def _generate(runtime: Runtime, provider, ctx: CursorContext):
+async def _generate(
+    runtime: Runtime, sessions: CompletionSessions, provider: Provider, ctx: CursorContext
+) -> tuple[Generation, PromptMode, bool] | None:
+    """The answer from the cache or the provider; None when the budget forbids a call."""
     settings = runtime.settings
     model = settings.completion_model
-    modes = runtime.candidate_modes(provider, model)
     last_error: errors.UnsupportedMode | None = None
-    for mode in modes:
+    for mode in runtime.candidate_modes(provider, model):
         prompt = prompt_for(runtime, mode, ctx)
         key = answer_key(
             provider=settings.provider,
@@ -125,17 +264,34 @@ async def _generate(runtime: Runtime, provider, ctx: CursorContext):
         )
         cached = runtime.cache.get(key)
         if cached is not None:
-            runtime.ledger.record_saved("completion", cached.model or model, cached.usage)
+            runtime.tally.record_saved(FEATURE, cached.model or model, cached.usage, "cache")
+            sessions.changed()
             return cached, mode, True
-        try:
-            generation = await provider.generate(
-                prompt.request, timeout=settings.completion.timeout_ms / 1000
+        budget = runtime.budget()
+        if not budget.allowed:
+            runtime.incidents.report(
+                "budget",
+                f"qwen-lsp: {budget.reason}: completions are paused (answers already paid for "
+                "still come). Raise spend.dailyLimit or spend.monthlyLimit to go on; "
+                "`qwen-lsp stats` shows the spend.",
             )
+            sessions.changed()
+            return None
+        log.debug("asking %s in %s mode", model, mode.value)
+        try:
+            with sessions.busy_while():
+                generation = await provider.generate(
+                    prompt.request, timeout=settings.completion.timeout_ms / 1000
+                )
         except errors.UnsupportedMode as exc:
             log.info("%s does not take prompt mode %s: %s", model, mode.value, exc)
             last_error = exc
             continue
-        runtime.ledger.record_call("completion", generation.model or model, generation.usage)
+        except asyncio.CancelledError:
+            # The request went out and was abandoned: providers bill the prompt they read.
+            runtime.tally.record_call(FEATURE, model, Usage(_prompt_tokens(prompt.request), 0))
+            raise
+        runtime.tally.record_call(FEATURE, generation.model or model, generation.usage)
         runtime.cache.set(key, generation, background=True)
         if settings.forced_mode is None:
             runtime.modes.remember(settings.provider, runtime.loaded.base_url, model, mode)
@@ -143,21 +299,32 @@ async def _generate(runtime: Runtime, provider, ctx: CursorContext):
     raise last_error or errors.UnsupportedMode(f"no prompt mode offered for {model}")
 
 
-def _suggestions(
-    generation: Generation, ctx: CursorContext, mode: PromptMode, at: Position, cached: bool
-) -> list[Suggestion]:
-    filter_ctx = FilterContext(
-        prefix=ctx.prefix,
-        suffix=ctx.suffix,
-        language=ctx.language,
-        from_chat=mode is not PromptMode.FIM,
+def _prompt_tokens(request: GenerationRequest) -> int:
+    text = (
+        request.prompt
+        if request.prompt is not None
+        else "".join(m.content for m in request.messages)
     )
-    seen: set[str] = set()
-    out: list[Suggestion] = []
-    for text in generation.texts:
-        cleaned = postprocess(text, filter_ctx)
-        if cleaned is None or cleaned in seen:
-            continue
-        seen.add(cleaned)
-        out.append(Suggestion(cleaned, at, at, from_cache=cached))
-    return out
+    return estimate_tokens(text)
+
+
+def _settle_saving(
+    runtime: Runtime,
+    session: DocumentSession,
+    ticket: Ticket,
+    remembered: Remembered | None,
+    delay: float,
+) -> None:
+    """Count an answer served without a request as a saving once it stands."""
+    if remembered is None:
+        return
+
+    def record() -> None:
+        runtime.tally.record_saved(FEATURE, remembered.model, remembered.usage, "reuse")
+        runtime.completions.changed()
+
+    session.settle(ticket, record, delay)
+
+
+def _suggestions(texts: list[str], at: Position, *, from_cache: bool) -> list[Suggestion]:
+    return [Suggestion(text, at, at, from_cache=from_cache) for text in texts]

@@ -1,6 +1,8 @@
 """Inline completion (LSP 3.18) and, for clients without it, plain completion items.
 
-Which one is offered depends on what the client declares at initialize.
+Which one is offered depends on what the client declares at initialize. A request the user
+triggered by hand (inline `Invoked`, or a completion with trigger kind `Invoked`) is answered
+without the typing debounce; the ones an editor sends on every key wait for it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from lsprotocol import types
 
 from qwen_lsp.engine.completion import CompletionTarget, complete
 from qwen_lsp.engine.runtime import relative_path
+from qwen_lsp.lsp import status
 from qwen_lsp.lsp.server import QwenLanguageServer
 from qwen_lsp.model import Position, Suggestion
 
@@ -30,15 +33,18 @@ def _target(ls: QwenLanguageServer, uri: str, position: types.Position) -> Compl
         position=Position(position.line, position.character),
         path=relative_path(doc.path, ls.roots),
         language_id=doc.language_id,
+        key=uri,
     )
 
 
-async def _suggest(ls: QwenLanguageServer, uri: str, position: types.Position) -> list[Suggestion]:
+async def _suggest(
+    ls: QwenLanguageServer, uri: str, position: types.Position, *, manual: bool
+) -> list[Suggestion]:
     await ls.wait_for_settings()
     target = _target(ls, uri, position)
     if target is None or ls.runtime is None:
         return []
-    return await complete(ls.runtime, target)
+    return await complete(ls.runtime, target, manual=manual)
 
 
 def _range(s: Suggestion) -> types.Range:
@@ -51,7 +57,8 @@ def _range(s: Suggestion) -> types.Range:
 async def inline_completion(
     ls: QwenLanguageServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList | None:
-    suggestions = await _suggest(ls, params.text_document.uri, params.position)
+    manual = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    suggestions = await _suggest(ls, params.text_document.uri, params.position, manual=manual)
     items = [types.InlineCompletionItem(insert_text=s.text, range=_range(s)) for s in suggestions]
     return types.InlineCompletionList(items=items)
 
@@ -59,7 +66,9 @@ async def inline_completion(
 async def completion(
     ls: QwenLanguageServer, params: types.CompletionParams
 ) -> types.CompletionList | None:
-    suggestions = await _suggest(ls, params.text_document.uri, params.position)
+    context = params.context
+    manual = context is not None and context.trigger_kind == types.CompletionTriggerKind.Invoked
+    suggestions = await _suggest(ls, params.text_document.uri, params.position, manual=manual)
     doc = ls.documents.get(params.text_document.uri)
     if not suggestions or doc is None:
         return types.CompletionList(is_incomplete=True, items=[])
@@ -98,3 +107,4 @@ def register_for_client(ls: QwenLanguageServer, capabilities: types.ClientCapabi
         ls.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[]))(
             completion
         )
+    status.attach(ls)

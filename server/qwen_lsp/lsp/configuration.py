@@ -57,6 +57,8 @@ def reload(ls: QwenLanguageServer) -> None:
         ls.runtime = Runtime(loaded, show=ls.show)
     else:
         ls.runtime.update(loaded)
+        # Completions may have been turned on or off: the editors' status bars must hear it.
+        ls.runtime.completions.changed()
     for problem in loaded.problems:
         if problem not in ls.shown_problems:
             ls.shown_problems.add(problem)
@@ -88,6 +90,7 @@ def register(server: QwenLanguageServer) -> None:
         ls.workspace_trusted = bool(isinstance(options, dict) and options.get("workspaceTrusted"))
         ls.roots = _roots(params)
         ls.main_loop = asyncio.get_running_loop()
+        ls.locale = params.locale
         encoding = ls.workspace.position_encoding or "utf-16"
         ls.documents.encoding = getattr(encoding, "value", encoding)
         reload(ls)
@@ -99,6 +102,9 @@ def register(server: QwenLanguageServer) -> None:
             await pull_workspace_configuration(ls)
         finally:
             ls.settings_ready.set()
+        from qwen_lsp.lsp import indexing
+
+        indexing.start(ls)  # the workspace symbol index, built in the background
         runtime = ls.runtime
         assert runtime is not None
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class QwenProtocol(LanguageServerProtocol):
     def _to_user_handler(self, method: str, params: object):  # type: ignore[no-untyped-def]
         if (handler := self.fm.features.get(method)) is not None:
             yield handler, (params,), None
+        self._server.tell_listeners(method, params)  # after the handler: the document is open
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):  # type: ignore[no-untyped-def]
@@ -47,6 +48,10 @@ class QwenProtocol(LanguageServerProtocol):
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):  # type: ignore[no-untyped-def]
         yield from self._to_user_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_SAVE)
+    def lsp_text_document__did_save(self, params: types.DidSaveTextDocumentParams):  # type: ignore[no-untyped-def]
+        yield from self._to_user_handler(types.TEXT_DOCUMENT_DID_SAVE, params)
 
 
 class QwenLanguageServer(LanguageServer):
@@ -68,9 +73,24 @@ class QwenLanguageServer(LanguageServer):
         self.workspace_trusted = False
         self.shown_problems: set[str] = set()
         self.main_loop: asyncio.AbstractEventLoop | None = None  # set at initialize
+        self.locale: str | None = None  # the editor's UI language, e.g. "zh-cn"
         # Set once the editor's workspace/configuration has been read after `initialized`:
         # a request before that would otherwise go out with incomplete settings.
         self.settings_ready = asyncio.Event()
+        # Features that follow documents besides their own handler (the symbol index).
+        self._listeners: dict[str, list[Callable[[Any], None]]] = {}
+
+    def listen(self, method: str, listener: Callable[[Any], None]) -> None:
+        """Also call `listener` with the params of each didOpen/didChange/didSave/didClose,
+        after that notification's handler."""
+        self._listeners.setdefault(method, []).append(listener)
+
+    def tell_listeners(self, method: str, params: Any) -> None:
+        for listener in self._listeners.get(method, ()):
+            try:
+                listener(params)
+            except Exception:  # one feature's failure must not break another's
+                log.exception("%s listener failed", method)
 
     async def wait_for_settings(self, timeout: float = 2.0) -> None:
         if not self.settings_ready.is_set():
@@ -98,9 +118,13 @@ def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:
 
 
 def create_server(cli_overrides: Mapping[str, Any] | None = None) -> QwenLanguageServer:
-    from qwen_lsp.lsp import configuration, sync
+    from qwen_lsp.lsp import actions, configuration, indexing, inspect, review, sync
 
     server = QwenLanguageServer(cli_overrides)
     configuration.register(server)  # registers completion features at initialize
     sync.register(server)
+    actions.register(server)
+    review.register(server)  # review on save
+    indexing.register(server)  # the workspace symbol index, built after `initialized`
+    inspect.register(server)
     return server

@@ -1,0 +1,506 @@
+"""`qwen-lsp --check`: the AI review as a CI step, with a linter's output formats and exit codes.
+
+It picks the files (paths honouring .gitignore and `exclude`, or the hunks of `--diff`), cuts
+them into chunks, runs the review engine with `--jobs` requests at a time, drops what the
+baseline accepted, writes the report (`--format`, `--output`) and says on stderr what the run
+cost and what the cache saved. Progress goes to stderr: a bar on a terminal, a line every
+tenth of the work in a CI log. `--dry-run` shows what would be sent and its price on every
+model of the price table, and sends nothing. Exit codes: 0 nothing at or above the fail
+level, 1 findings, 2 a usage, settings or provider problem (the report is still written with
+what was reviewed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, TextIO
+
+from qwen_lsp import __version__
+from qwen_lsp.config import CheckEnvironment, check_environment, load_settings
+from qwen_lsp.context.languages import language_for
+from qwen_lsp.context.parsing import SourceDocument
+from qwen_lsp.engine.chunks import Chunk, changed_chunks, whole_file_chunks
+from qwen_lsp.engine.diff import DiffError, FileChange, git_changes, parse_unified_diff
+from qwen_lsp.engine.files import select_files
+from qwen_lsp.engine.review import (
+    MalformedAnswer,
+    Progress,
+    ReviewRun,
+    estimate_costs,
+    preview,
+    review,
+)
+from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.model import SEVERITIES, Finding
+from qwen_lsp.reporting import FORMATS, Report, RunSummary, render
+from qwen_lsp.reporting.baseline import BaselineError, baseline_text, load_baseline
+from qwen_lsp.reporting.github import render_github
+
+EXIT_OK, EXIT_FINDINGS, EXIT_PROBLEM = 0, 1, 2
+FAIL_LEVELS = (*SEVERITIES, "none")
+DEFAULT_BASELINE = ".qwen-lsp-baseline.json"
+MAX_JOBS = 64
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `--check` options, on the top-level parser (`--check` itself takes the paths)."""
+    group = parser.add_argument_group("review (with --check)")
+    # Paths may also come after the other options: `--check --diff main src`.
+    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    group.add_argument(
+        "--diff",
+        metavar="REF",
+        help="review only the lines changed since git REF (its merge base with HEAD); "
+        "'-' reads a unified diff from standard input",
+    )
+    group.add_argument("--format", choices=FORMATS, help="report format (default: text)")
+    group.add_argument(
+        "--fail-level",
+        dest="fail_level",
+        choices=FAIL_LEVELS,
+        help="exit 1 when a finding is at this severity or above (default: error)",
+    )
+    group.add_argument("--output", metavar="FILE", help="write the report to FILE, not stdout")
+    group.add_argument("--jobs", type=int, metavar="N", help="requests at a time (default: 4)")
+    group.add_argument(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="show what would be sent and its cost on each model; send nothing",
+    )
+    group.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="accept the findings listed in FILE: report only new ones",
+    )
+    group.add_argument(
+        "--write-baseline",
+        dest="write_baseline",
+        action="store_true",
+        help=f"write the findings to the baseline file (default {DEFAULT_BASELINE}) and exit 0",
+    )
+    group.add_argument(
+        "--max-cost",
+        dest="max_cost",
+        type=float,
+        metavar="AMOUNT",
+        help="stop before a request could take the run's spend past AMOUNT (in spend.currency)",
+    )
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    paths: tuple[str, ...] = ()
+    diff: str | None = None
+    format: str = "text"
+    fail_level: str = "error"
+    output: str | None = None
+    jobs: int = 4
+    dry_run: bool = False
+    baseline: str | None = None
+    write_baseline: bool = False
+    max_cost: float | None = None
+
+
+def options_from(args: argparse.Namespace) -> CheckOptions:
+    """CheckOptions from parsed arguments; ValueError names a bad value."""
+    jobs = 4 if args.jobs is None else args.jobs
+    if not 1 <= jobs <= MAX_JOBS:
+        raise ValueError(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
+    if args.max_cost is not None and args.max_cost < 0:
+        raise ValueError(f"--max-cost must not be negative, got {args.max_cost:g}")
+    return CheckOptions(
+        paths=(*(args.check or ()), *(args.paths or ())),
+        diff=args.diff,
+        format=args.format or "text",
+        fail_level=args.fail_level or "error",
+        output=args.output,
+        jobs=jobs,
+        dry_run=args.dry_run,
+        baseline=args.baseline,
+        write_baseline=args.write_baseline,
+        max_cost=args.max_cost,
+    )
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+class Console:
+    """stderr for people: messages, and progress as a bar on a terminal or lines in a log."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.tty = err.isatty()
+        self._last_tenth = -1
+        self._bar_open = False
+
+    def say(self, message: str) -> None:
+        self._close_bar()
+        print(f"qwen-lsp: {message}", file=self.err, flush=True)
+
+    def progress(self, p: Progress) -> None:
+        money = f" · {p.cost:.4f} {p.currency}" if p.cost else ""
+        text = f"{p.done}/{p.total} chunks · {p.findings} findings{money}"
+        if self.tty:
+            filled = round(24 * p.done / max(p.total, 1))
+            bar = "#" * filled + "-" * (24 - filled)
+            self.err.write(f"\rreview [{bar}] {text}\x1b[K")
+            self.err.flush()
+            self._bar_open = True
+            if p.done == p.total:
+                self._close_bar()
+            return
+        tenth = 10 * p.done // max(p.total, 1)
+        if tenth > self._last_tenth:
+            self._last_tenth = tenth
+            print(f"qwen-lsp: review {tenth * 10}% ({text})", file=self.err, flush=True)
+
+    def _close_bar(self) -> None:
+        if self._bar_open:
+            self.err.write("\n")
+            self._bar_open = False
+
+
+@dataclass
+class Work:
+    chunks: list[Chunk]
+    files: int
+
+
+def run_check(
+    options: CheckOptions,
+    overrides: dict[str, Any],
+    *,
+    root: Path | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    environment: CheckEnvironment | None = None,
+) -> int:
+    root = (root or Path.cwd()).resolve()
+    stdout = stdout or sys.stdout
+    console = Console(stderr or sys.stderr)
+    environment = environment or check_environment()
+    loaded = load_settings(root, cli=overrides)
+    for problem in loaded.problems:
+        console.say(problem)
+    baseline: frozenset[str] = frozenset()
+    if options.baseline and not options.write_baseline:
+        try:
+            baseline = load_baseline(root / options.baseline)
+        except BaselineError as exc:
+            console.say(str(exc))
+            return EXIT_PROBLEM
+    runtime = Runtime(loaded, show=console.say)
+    outcome = asyncio.run(_run(runtime, options, root, stdin or sys.stdin, stdout, console))
+    if outcome is None:
+        return EXIT_PROBLEM
+    run, work = outcome
+    if run is None:
+        return EXIT_OK  # a dry run
+    return _finish(run, work, options, baseline, root, stdout, console, environment, runtime)
+
+
+async def _run(
+    runtime: Runtime,
+    options: CheckOptions,
+    root: Path,
+    stdin: TextIO,
+    stdout: TextIO,
+    console: Console,
+) -> tuple[ReviewRun | None, Work] | None:
+    """The review (None for a dry run), or None when there was nothing to be had."""
+    try:
+        work = _collect(options, runtime, root, stdin, console)
+        if work is None:
+            return None
+        if options.dry_run:
+            _dry_run(runtime, work, root, stdout)
+            return None, work
+        if not work.chunks:
+            console.say("nothing to review")
+        run = await review(
+            runtime,
+            work.chunks,
+            jobs=options.jobs,
+            max_cost=options.max_cost,
+            on_progress=console.progress,
+            root=root,
+        )
+        return run, work
+    finally:
+        await runtime.aclose()  # waits for the cache writes and the ledger
+
+
+def _collect(
+    options: CheckOptions, runtime: Runtime, root: Path, stdin: TextIO, console: Console
+) -> Work | None:
+    """The chunks to review, or None after saying why there are none to be had."""
+    settings = runtime.settings
+    changes: dict[str, FileChange] | None = None
+    paths = list(options.paths)
+    if options.diff is not None:
+        try:
+            found = (
+                parse_unified_diff(stdin.read())
+                if options.diff == "-"
+                else git_changes(options.diff, paths, root)
+            )
+        except DiffError as exc:
+            console.say(str(exc))
+            return None
+        changes = {c.path: c for c in found if _under(c.path, options.paths)}
+        paths = list(changes)
+        if not paths:
+            since = "in the patch" if options.diff == "-" else f"since {options.diff}"
+            under = f" under {', '.join(options.paths)}" if options.paths else ""
+            console.say(f"no lines changed {since}{under}")
+            return Work([], 0)
+    selection = select_files(paths, root, settings.exclude, named_any_kind=changes is None)
+    for note in selection.skipped:
+        console.say(f"skipped {note}")
+    chunks: list[Chunk] = []
+    files = 0
+    budget = settings.review.chunk_tokens
+    for path in selection.files:
+        text = _read(root / path, settings.max_file_size, console, path)
+        if text is None:
+            continue
+        files += 1
+        doc = SourceDocument(text, language_for(None, path), encoding="utf-32")
+        if changes is None:
+            chunks.extend(whole_file_chunks(doc, path, budget))
+        else:
+            chunks.extend(changed_chunks(doc, path, changes[path].hunks, budget))
+    return Work(chunks, files)
+
+
+def _under(path: str, given: tuple[str, ...]) -> bool:
+    """Whether `path` is one of the `given` paths or inside one (all of them when none)."""
+    if not given:
+        return True
+    wanted = PurePosixPath(path)
+    for prefix in given:
+        clean = PurePosixPath(prefix.replace("\\", "/"))
+        if str(clean) == "." or wanted == clean or clean in wanted.parents:
+            return True
+    return False
+
+
+def _read(file: Path, max_size: int, console: Console, path: str) -> str | None:
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        console.say(f"skipped {path}: {exc.strerror or exc}")
+        return None
+    if len(data) > max_size:
+        console.say(f"skipped {path}: larger than maxFileSize ({max_size} bytes)")
+        return None
+    if b"\0" in data[:8192]:
+        return None  # binary: nothing to review, and not worth a message
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        console.say(f"skipped {path}: not UTF-8 text")
+        return None
+
+
+# -- reporting -------------------------------------------------------------------------------
+
+
+def _summary(run: ReviewRun, baselined: int) -> RunSummary:
+    return RunSummary(
+        chunks=len(run.outcomes),
+        cached=run.cached,
+        failed=len(run.failed),
+        skipped=len(run.skipped),
+        malformed=run.malformed,
+        outside=run.outside,
+        over_limit=run.over_limit,
+        baselined=baselined,
+        calls=run.calls,
+        input_tokens=run.usage.input_tokens,
+        output_tokens=run.usage.output_tokens,
+        cost=run.cost,
+        saved=run.saved,
+        currency=run.currency,
+        stopped=run.stopped,
+    )
+
+
+def _finish(
+    run: ReviewRun,
+    work: Work,
+    options: CheckOptions,
+    baseline: frozenset[str],
+    root: Path,
+    stdout: TextIO,
+    console: Console,
+    environment: CheckEnvironment,
+    runtime: Runtime,
+) -> int:
+    findings = tuple(f for f in run.findings if f.fingerprint not in baseline)
+    summary = _summary(run, len(run.findings) - len(findings))
+    _say_cost(summary, work, console)
+    problem = _problem(run, console, runtime)
+    if options.write_baseline:
+        target = root / (options.baseline or DEFAULT_BASELINE)
+        if problem:
+            console.say(f"{target} not written: the review is incomplete")
+            return EXIT_PROBLEM
+        target.write_text(baseline_text(findings), encoding="utf-8")
+        console.say(f"wrote {len(findings)} findings to {target}")
+        return EXIT_OK
+    report = Report(findings, summary, __version__)
+    try:
+        _write_report(report, options, root, stdout, console, environment)
+    except OSError as exc:
+        console.say(f"cannot write the report: {exc}")
+        return EXIT_PROBLEM
+    if problem:
+        return EXIT_PROBLEM
+    return EXIT_FINDINGS if _fails(findings, options.fail_level) else EXIT_OK
+
+
+def _fails(findings: tuple[Finding, ...], fail_level: str) -> bool:
+    if fail_level == "none":
+        return False
+    threshold = SEVERITIES.index(fail_level)
+    return any(f.rank <= threshold for f in findings)
+
+
+def _write_report(
+    report: Report,
+    options: CheckOptions,
+    root: Path,
+    stdout: TextIO,
+    console: Console,
+    environment: CheckEnvironment,
+) -> None:
+    if options.format == "github":
+        output = render_github(report, capped=environment.step_summary is not None)
+        text = output.commands
+        if environment.step_summary is not None:
+            with environment.step_summary.open("a", encoding="utf-8") as fh:
+                fh.write(output.summary)
+            hidden = len(report.findings) - output.shown
+            if hidden:
+                console.say(
+                    f"{hidden} findings past GitHub's annotation limit are in the job summary"
+                )
+    else:
+        color = (
+            options.format == "text"
+            and options.output is None
+            and stdout.isatty()
+            and not environment.no_color
+        )
+        text = render(options.format, report, color=color)
+    if options.output:
+        target = root / options.output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        console.say(f"report written to {target}")
+    else:
+        stdout.write(text)
+        stdout.flush()
+
+
+def _say_cost(summary: RunSummary, work: Work, console: Console) -> None:
+    dropped = summary.malformed + summary.outside
+    parts = [
+        f"reviewed {summary.chunks - summary.failed - summary.skipped} of {summary.chunks} "
+        f"chunks in {work.files} files ({summary.cached} answered from the cache)"
+    ]
+    if dropped:
+        parts.append(
+            f"dropped {dropped} findings ({summary.malformed} malformed, "
+            f"{summary.outside} outside the reviewed lines)"
+        )
+    if summary.over_limit:
+        parts.append(f"{summary.over_limit} findings over review.maxFindings left out")
+    if summary.baselined:
+        parts.append(f"{summary.baselined} findings accepted by the baseline")
+    console.say("; ".join(parts))
+    console.say(
+        f"cost: {summary.calls} requests, {summary.input_tokens:,} input + "
+        f"{summary.output_tokens:,} output tokens, {summary.cost:.4f} {summary.currency}; "
+        f"saved by the cache: {summary.saved:.4f} {summary.currency}"
+    )
+
+
+def _problem(run: ReviewRun, console: Console, runtime: Runtime) -> bool:
+    """Say what kept the review from being complete; True when something did."""
+    if run.stopped:
+        console.say(f"review stopped: {run.stopped}")
+    failed = run.failed
+    if failed:
+        first = failed[0]
+        where = f"{first.chunk.path}:{first.chunk.start}-{first.chunk.end}"
+        assert first.error is not None
+        console.say(
+            f"{len(failed)} of {len(run.outcomes)} chunks got no usable answer "
+            f"(first: {where}: {_explain(runtime, first.error)})"
+        )
+    skipped = run.skipped
+    if skipped:
+        console.say(f"{len(skipped)} chunks were not sent; the report covers the rest")
+    return bool(run.stopped or failed or skipped)
+
+
+def _explain(runtime: Runtime, exc: Exception) -> str:
+    if isinstance(exc, MalformedAnswer):
+        return str(exc)  # the endpoint worked; the model's answer did not
+    return runtime.explain(exc).removeprefix("qwen-lsp: ")
+
+
+# -- dry run ---------------------------------------------------------------------------------
+
+
+def _dry_run(runtime: Runtime, work: Work, root: Path, out: TextIO) -> None:
+    previews = preview(runtime, work.chunks, root)
+    print("qwen-lsp --check --dry-run: nothing is sent.", file=out)
+    for p in previews:
+        chunk = p.chunk
+        where = f"{chunk.path}:{chunk.start}-{chunk.end}"
+        reviewed = (
+            "all lines"
+            if chunk.reviewed_lines == len(chunk.lines)
+            else (f"{chunk.reviewed_lines} lines")
+        )
+        cached = "  (cached: free)" if p.cached else ""
+        print(f"  {where:<48} {reviewed:>10} {p.input_tokens:>8,} tokens{cached}", file=out)
+    to_send = [p for p in previews if not p.cached]
+    settings = runtime.settings
+    print(
+        f"{len(previews)} chunks from {work.files} files: {len(to_send)} to send, "
+        f"{len(previews) - len(to_send)} answered from the cache",
+        file=out,
+    )
+    input_tokens = sum(p.input_tokens for p in to_send)
+    print(
+        f"input: {input_tokens:,} tokens (estimated); each answer up to "
+        f"{settings.review.max_tokens:,} tokens",
+        file=out,
+    )
+    model = settings.resolved_chat_model
+    table = runtime.ledger.prices
+    print(
+        f"\n{'model':<24} {'input cost':>16} {'at most':>16}   (prices of {table.date})", file=out
+    )
+    for estimate in estimate_costs(runtime, previews):
+        mark = " *" if table.price(model) is table.prices[estimate.model] else ""
+        print(
+            f"{estimate.model + mark:<24} {estimate.input_cost:>12.4f} {estimate.currency} "
+            f"{estimate.worst_cost:>12.4f} {estimate.currency}",
+            file=out,
+        )
+    if table.price(model) is None:
+        print(f"(no price is known for {model}, the configured chatModel)", file=out)
+    else:
+        print(f"* the configured chatModel ({model})", file=out)

@@ -1,0 +1,556 @@
+"""The workspace symbol index: every definition of a workspace folder's source files, by name,
+with each file's imports, kept on disk between sessions.
+
+`WorkspaceIndex` owns one folder's entries (path, size, mtime, content hash, definitions,
+imports), the name table built from them, the resolution of each file's imports to other
+files (`scope`), and the on-disk copy. A refresh lists the files (the caller's lister honours
+`.gitignore` and `exclude`), re-reads only those whose size or mtime changed, and re-parses
+only those whose content hash changed, so a restart costs a directory listing, a stat per
+file and one JSON read. Refreshing is a generator that yields after each file it reads, so a
+server can do it in slices between requests and report progress. Entries can also be
+refreshed from an editor's unsaved text; those carry no stat, so the next refresh checks them
+against the disk again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import posixpath
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qwen_lsp.context.files import HEAD_BYTES, is_indexable_name, skip_reason
+from qwen_lsp.context.imports import (
+    WILDCARD,
+    ImportRef,
+    implicit_files,
+    read_go_module,
+    read_imports,
+    resolve,
+)
+from qwen_lsp.context.languages import get_parser, language_for
+from qwen_lsp.context.tags import Definition, definitions, queries_version
+
+log = logging.getLogger(__name__)
+
+STORE_FORMAT = 1
+_REEXPORT_DEPTH = 3  # `from .core import X` in __init__.py, `export * from "./x"`: followed
+
+
+@dataclass(slots=True)
+class FileEntry:
+    """What the index knows of one file."""
+
+    path: str  # relative to the folder, forward slashes
+    language: str  # "" for a file skipped (large, binary, generated): kept to skip it again
+    size: int
+    mtime_ns: int  # -1: taken from an editor's text, to be checked against the disk
+    digest: str
+    definitions: tuple[Definition, ...] = ()
+    imports: tuple[ImportRef, ...] = ()
+    skipped: str = ""  # why the file is not indexed
+
+
+@dataclass(frozen=True)
+class IndexPolicy:
+    """Which files a folder's index takes."""
+
+    max_files: int = 20_000
+    max_file_size: int = 1_000_000
+    excluded: Callable[[str], bool] = field(default=lambda path: False)  # exclude, secrets
+
+
+@dataclass
+class Scan:
+    """A folder's indexable files with their (size, mtime_ns), and its go.mod modules."""
+
+    files: dict[str, tuple[int, int]]
+    go_modules: dict[str, str]
+    left_out: int = 0  # files over `max_files`
+
+
+@dataclass
+class RefreshSummary:
+    files: int = 0
+    parsed: int = 0
+    reused: int = 0  # unchanged since the stored index
+    removed: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    left_out: int = 0
+
+    def describe(self) -> str:
+        parts = [f"{self.files} files", f"{self.parsed} read", f"{self.reused} unchanged"]
+        parts.extend(f"{count} {reason} skipped" for reason, count in sorted(self.skipped.items()))
+        if self.left_out:
+            parts.append(f"{self.left_out} over context.maxFiles left out")
+        return ", ".join(parts)
+
+
+@dataclass
+class ImportScope:
+    """What one file's imports bring into it."""
+
+    names: dict[str, list[tuple[str, str]]]  # local name -> [(file, name there)]
+    modules: dict[str, list[str]]  # local module name -> its files
+    open_files: tuple[str, ...]  # files whose names are visible unqualified (wildcards, ...)
+    files: frozenset[str]  # every file reached
+
+
+# (folder, paths in it) -> the files under those paths that .gitignore and `exclude` admit
+Lister = Callable[[Path, Sequence[str]], Sequence[str]]
+
+
+class WorkspaceIndex:
+    """The symbol index of one workspace folder."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        store_dir: Path | None,
+        list_files: Lister,
+        policy: IndexPolicy | None = None,
+    ) -> None:
+        self.root = root
+        self.name = root.name or "workspace"
+        self.policy = policy or IndexPolicy()
+        self._list_files = list_files
+        self._store = store_dir / _store_name(root) if store_dir is not None else None
+        self._entries: dict[str, FileEntry] = {}
+        self._by_name: dict[str, list[tuple[str, Definition]]] = defaultdict(list)
+        self._by_basename: dict[str, list[str]] = defaultdict(list)
+        self._by_folder: dict[str, list[str]] = defaultdict(list)
+        self._go_modules: dict[str, str] = {}
+        self._scopes: dict[str, tuple[int, FileEntry, ImportScope]] = {}
+        self._files_generation = 0  # bumped when files come or go: import scopes go stale
+        self._dirty = False
+        self.ready = False  # a refresh has completed (or a stored index was loaded)
+        self.summary = RefreshSummary()
+
+    # -- reading the index ----------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(self, path: str) -> FileEntry | None:
+        entry = self._entries.get(path)
+        return entry if entry is not None and entry.language else None
+
+    def paths(self) -> list[str]:
+        return [path for path, entry in self._entries.items() if entry.language]
+
+    def lookup(self, name: str) -> list[tuple[str, Definition]]:
+        """Every (file, definition) named `name`."""
+        return self._by_name.get(name, [])
+
+    def definitions_in(self, path: str, name: str) -> list[Definition]:
+        entry = self.entry(path)
+        if entry is None:
+            return []
+        return [d for d in entry.definitions if d.name == name]
+
+    def exported(self, path: str, name: str, depth: int = 0) -> list[tuple[str, Definition]]:
+        """Definitions of `name` that importing it from `path` gives, following re-exports
+        (`from .core import X` in a package's __init__.py, `export * from "./x"`). Top-level
+        ones first; else members (Java's `import static a.B.MEMBER`)."""
+        defined = self.definitions_in(path, name)
+        found = [(path, d) for d in defined if not d.scope] or [(path, d) for d in defined]
+        if found or depth >= _REEXPORT_DEPTH:
+            return found
+        scope = self.scope(path)
+        if scope is None:
+            return []
+        for origin, original in scope.names.get(name, []):
+            found.extend(self.exported(origin, original, depth + 1))
+        if not found:
+            for other in scope.open_files:
+                found.extend(self.exported(other, name, depth + 1))
+                if found:
+                    break
+        return found
+
+    def scope(self, path: str) -> ImportScope | None:
+        """What `path`'s imports bring in, resolved against the folder's files (cached)."""
+        entry = self.entry(path)
+        if entry is None:
+            return None
+        cached = self._scopes.get(path)
+        if cached is not None and cached[0] == self._files_generation and cached[1] is entry:
+            return cached[2]
+        scope = self._resolve_scope(entry)
+        self._scopes[path] = (self._files_generation, entry, scope)
+        return scope
+
+    def _resolve_scope(self, entry: FileEntry) -> ImportScope:
+        names: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        modules: dict[str, list[str]] = defaultdict(list)
+        open_files: list[str] = []
+        reached: set[str] = set()
+        for ref in entry.imports:
+            for target in resolve(ref, entry.path, entry.language, self):
+                if target.path == entry.path:
+                    continue
+                reached.add(target.path)
+                if target.alias:
+                    modules[target.alias].append(target.path)
+                for name, local in target.names:
+                    if name == WILDCARD:
+                        open_files.append(target.path)
+                    else:
+                        names[local].append((target.path, name))
+        for path in implicit_files(entry.path, entry.language, self):
+            open_files.append(path)
+            reached.add(path)
+        return ImportScope(
+            dict(names), dict(modules), tuple(dict.fromkeys(open_files)), frozenset(reached)
+        )
+
+    # -- FileLookup, for import resolution --------------------------------------------------
+
+    def has(self, path: str) -> bool:
+        return self.entry(path) is not None
+
+    def files_in(self, directory: str) -> Sequence[str]:
+        return self._by_folder.get(directory, [])
+
+    def ending_with(self, suffix: str) -> Sequence[str]:
+        candidates = self._by_basename.get(posixpath.basename(suffix), [])
+        return [p for p in candidates if p == suffix or p.endswith("/" + suffix)]
+
+    def folders_ending_with(self, suffix: str) -> Sequence[str]:
+        suffix = suffix.strip("/")
+        return [
+            folder
+            for folder in self._by_folder
+            if folder == suffix or folder.endswith("/" + suffix)
+        ]
+
+    def go_modules(self) -> dict[str, str]:
+        return self._go_modules
+
+    # -- keeping it current ------------------------------------------------------------------
+
+    def scan(self) -> Scan:
+        """The folder's indexable files and their stats: I/O only, safe in a worker thread."""
+        files: dict[str, tuple[int, int]] = {}
+        go_modules: dict[str, str] = {}
+        listed = self._list_files(self.root, ["."])
+        wanted = []
+        for path in listed:
+            if path == "go.mod" or path.endswith("/go.mod"):
+                module = _read_small(self.root / path)
+                name = read_go_module(module) if module is not None else None
+                if name:
+                    go_modules[name] = posixpath.dirname(path)
+            elif is_indexable_name(path) and not self.policy.excluded(path):
+                wanted.append(path)
+        # over the limit, files nearer the root are kept: they are the project's own code
+        wanted.sort(key=lambda p: (p.count("/"), p))
+        left_out = max(len(wanted) - self.policy.max_files, 0)
+        for path in wanted[: self.policy.max_files]:
+            try:
+                stat = os.stat(self.root / path)
+            except OSError:
+                continue
+            files[path] = (stat.st_size, stat.st_mtime_ns)
+        return Scan(files, go_modules, left_out)
+
+    def refresh(self, scan: Scan | None = None) -> Iterator[tuple[int, int]]:
+        """Bring the index up to date with the disk, yielding (done, to do) after each file
+        read; `save` (or `snapshot`) stores the result."""
+        scan = scan if scan is not None else self.scan()
+        summary = RefreshSummary(files=len(scan.files), left_out=scan.left_out)
+        if scan.go_modules != self._go_modules:
+            self._go_modules = scan.go_modules
+            self._files_generation += 1
+        for path in [p for p in self._entries if p not in scan.files]:
+            self._drop(path)
+            summary.removed += 1
+        stale = []
+        for path, (size, mtime) in scan.files.items():
+            entry = self._entries.get(path)
+            if entry is not None and entry.size == size and entry.mtime_ns == mtime:
+                summary.reused += 1
+                if entry.skipped:
+                    summary.skipped[entry.skipped] = summary.skipped.get(entry.skipped, 0) + 1
+            else:
+                stale.append(path)
+        for done, path in enumerate(stale, start=1):
+            outcome = self._read(path, scan.files[path])
+            if outcome == "unchanged":
+                summary.reused += 1
+            elif outcome in ("parsed",):
+                summary.parsed += 1
+            elif outcome:
+                summary.skipped[outcome] = summary.skipped.get(outcome, 0) + 1
+            yield done, len(stale)
+        self.summary = summary
+        self.ready = True
+
+    def update_from_disk(self, *paths: str) -> int:
+        """Re-read files saved, created or changed on disk; a file that is gone or not
+        indexable is dropped. New files are admitted only if the lister (.gitignore,
+        `exclude`) lists them: one listing for all of them. Returns how many are indexed."""
+        wanted = [
+            p
+            for p in paths
+            if is_indexable_name(p) and not self.policy.excluded(p) and (self.root / p).is_file()
+        ]
+        for path in set(paths) - set(wanted):
+            self._drop(path)
+        new = [p for p in wanted if p not in self._entries]
+        admitted = set(self._list_files(self.root, new)) if new else set()
+        indexed = 0
+        for path in wanted:
+            if path in new and path not in admitted:
+                continue  # a new file that .gitignore keeps out
+            try:
+                stat = (self.root / path).stat()
+            except OSError:
+                self._drop(path)
+                continue
+            indexed += self._read(path, (stat.st_size, stat.st_mtime_ns)) in ("parsed", "unchanged")
+        return indexed
+
+    def update_text(self, path: str, text: str) -> None:
+        """Index an editor's current text of a file that belongs to the folder."""
+        if path not in self._entries or not self._entries[path].language:
+            return  # not one of the folder's indexable files (ignored, excluded, skipped)
+        data = text.encode("utf-8", "surrogatepass")
+        self._store_entry(path, data, size=-1, mtime_ns=-1)
+
+    def remove(self, path: str) -> None:
+        self._drop(path)
+
+    def _read(self, path: str, stat: tuple[int, int]) -> str:
+        """Read and index one file: "parsed", "unchanged", a skip reason, or "" if gone."""
+        size, mtime = stat
+        full = self.root / path
+        try:
+            if size > self.policy.max_file_size:
+                with full.open("rb") as handle:
+                    head = handle.read(HEAD_BYTES)
+                data = b""
+            else:
+                data = full.read_bytes()
+                head = data[:HEAD_BYTES]
+        except OSError:
+            self._drop(path)
+            return ""
+        reason = skip_reason(size, head, self.policy.max_file_size)
+        if reason is not None:
+            self._put(FileEntry(path, "", size, mtime, "", skipped=reason))
+            return reason
+        digest = _digest(data)
+        entry = self._entries.get(path)
+        if entry is not None and entry.digest == digest and entry.language:
+            entry.size, entry.mtime_ns = size, mtime  # touched, not changed
+            self._dirty = True
+            return "unchanged"
+        self._store_entry(path, data, size=size, mtime_ns=mtime, digest=digest)
+        return "parsed"
+
+    def _store_entry(
+        self, path: str, data: bytes, *, size: int, mtime_ns: int, digest: str | None = None
+    ) -> None:
+        language = language_for(None, path) or ""
+        parser = get_parser(language)
+        defs: list[Definition] = []
+        imports: list[ImportRef] = []
+        if parser is not None:
+            tree = parser.parse(data)
+            defs = definitions(tree, data, language)
+            imports = read_imports(tree, data, language)
+        entry = FileEntry(
+            path, language, size, mtime_ns, digest or _digest(data), tuple(defs), tuple(imports)
+        )
+        self._put(entry)
+
+    def _put(self, entry: FileEntry) -> None:
+        old = self._entries.get(entry.path)
+        if old is not None:
+            self._unlink(old)
+        self._entries[entry.path] = entry
+        if entry.language:
+            folder, base = posixpath.split(entry.path)
+            self._by_folder[folder].append(entry.path)
+            self._by_basename[base].append(entry.path)
+            for d in entry.definitions:
+                self._by_name[d.name].append((entry.path, d))
+        if old is None or bool(old.language) != bool(entry.language):
+            self._files_generation += 1
+        self._dirty = True
+
+    def _drop(self, path: str) -> None:
+        old = self._entries.pop(path, None)
+        if old is None:
+            return
+        self._unlink(old)
+        self._scopes.pop(path, None)
+        self._files_generation += 1
+        self._dirty = True
+
+    def _unlink(self, entry: FileEntry) -> None:
+        if not entry.language:
+            return
+        folder, base = posixpath.split(entry.path)
+        for table, key in ((self._by_folder, folder), (self._by_basename, base)):
+            table[key].remove(entry.path)
+            if not table[key]:
+                del table[key]
+        self._unlink_names(entry)
+
+    def _unlink_names(self, entry: FileEntry) -> None:
+        for name in {d.name for d in entry.definitions}:
+            kept = [item for item in self._by_name[name] if item[0] != entry.path]
+            if kept:
+                self._by_name[name] = kept
+            else:
+                del self._by_name[name]
+
+    # -- the stored copy ---------------------------------------------------------------------
+
+    def load(self) -> bool:
+        """Read the stored index of this folder; False when there is none that fits."""
+        if self._store is None:
+            return False
+        try:
+            with self._store.open("rb") as handle:
+                data = json.load(handle)
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring the stored symbol index %s: %s", self._store, exc)
+            return False
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != STORE_FORMAT
+            or data.get("queries") != queries_version()
+            or data.get("root") != str(self.root)
+        ):
+            return False
+        try:
+            for path, row in data["files"].items():
+                self._put(_entry_from_row(path, row))
+            self._go_modules = dict(data.get("goModules", {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("ignoring the damaged symbol index %s: %s", self._store, exc)
+            self._entries.clear()
+            self._by_name.clear()
+            self._by_folder.clear()
+            self._by_basename.clear()
+            return False
+        self._dirty = False
+        self.ready = True
+        return True
+
+    def save(self) -> None:
+        """Write the index to disk if it changed; a failure costs only the next start-up."""
+        snapshot = self.snapshot()
+        if snapshot is not None:
+            snapshot.write()
+
+    def snapshot(self) -> Snapshot | None:
+        """What to store, if anything changed since the last snapshot: cheap to take, and
+        safe to write from another thread while the index keeps changing (entries are
+        replaced, never edited)."""
+        if self._store is None or not self._dirty:
+            return None
+        self._dirty = False
+        return Snapshot(
+            self._store, str(self.root), dict(self._go_modules), list(self._entries.values())
+        )
+
+
+@dataclass
+class Snapshot:
+    """An index's entries at one moment, and where they are stored."""
+
+    store: Path
+    root: str
+    go_modules: dict[str, str]
+    entries: list[FileEntry]
+
+    def write(self) -> None:
+        data = {
+            "format": STORE_FORMAT,
+            "queries": queries_version(),
+            "root": self.root,
+            "goModules": self.go_modules,
+            "files": {entry.path: _row(entry) for entry in self.entries},
+        }
+        try:
+            self.store.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.store.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, separators=(",", ":"), ensure_ascii=False)
+            os.replace(temporary, self.store)  # whole or not at all, for other processes too
+        except OSError as exc:
+            log.warning("could not store the symbol index in %s: %s", self.store, exc)
+
+
+def _store_name(root: Path) -> str:
+    digest = hashlib.sha256(str(root).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in root.name)[:40]
+    return f"{safe or 'root'}-{digest}.json"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _read_small(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _row(entry: FileEntry) -> list:
+    return [
+        entry.language,
+        entry.size,
+        entry.mtime_ns,
+        entry.digest,
+        [
+            [
+                d.name,
+                d.kind,
+                d.line,
+                d.end_line,
+                d.indent,
+                d.signature,
+                d.doc,
+                d.scope,
+                d.scope_header,
+                d.tokens,
+            ]
+            for d in entry.definitions
+        ],
+        [[r.module, [list(n) for n in r.names], r.alias, r.line] for r in entry.imports],
+        entry.skipped,
+    ]
+
+
+def _entry_from_row(path: str, row: list) -> FileEntry:
+    language, size, mtime, digest, defs, imports, skipped = row
+    return FileEntry(
+        path,
+        language,
+        int(size),
+        int(mtime),
+        digest,
+        tuple(Definition(*d) for d in defs),
+        tuple(
+            ImportRef(module, tuple((n[0], n[1]) for n in names), alias, line)
+            for module, names, alias, line in imports
+        ),
+        skipped,
+    )

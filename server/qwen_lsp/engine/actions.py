@@ -1,0 +1,397 @@
+"""The code action use case: AI actions listed for free, run only when a user picks one.
+
+Listing (`offer_actions`) reads the document, its tree and the request, and never calls a
+model, so an editor may ask at every cursor move. Running (`run_action`) builds the action's
+prompt from its template, answers from the cache when the same action already ran on the same
+code with the same template, and otherwise checks the budget (asking the user when a limit is
+reached) and makes exactly one call to the chat model. The answer becomes the smallest edits
+that apply it, or Markdown for "Explain". An answer that is empty or does not parse is refused
+with `ActionFailed` saying why: it changes nothing and is not cached, so asking again may do
+better. Every paid call and every cache hit goes into the spend ledger as feature "action".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from qwen_lsp import errors
+from qwen_lsp.cache import answer_key
+from qwen_lsp.config import CustomAction, Settings
+from qwen_lsp.context.budget import estimate_tokens
+from qwen_lsp.context.parsing import SourceDocument
+from qwen_lsp.engine.action_model import (
+    ActionFailed,
+    ActionJob,
+    ActionOffer,
+    ActionResult,
+    ActionTarget,
+    ConfirmSpend,
+    FileChange,
+    Problem,
+    ReadText,
+    SpendDeclined,
+    TextChange,
+    read_file_text,
+)
+from qwen_lsp.engine.action_prompts import PromptSources, load_template
+from qwen_lsp.engine.answers import (
+    code_changed,
+    code_from_answer,
+    newline_of,
+    prose_from_answer,
+    syntax_problem,
+)
+from qwen_lsp.engine.edits import minimal_edits
+from qwen_lsp.engine.regions import (
+    Region,
+    comments_in,
+    has_cjk,
+    indentation,
+    is_blank,
+    lines_region,
+    region_for,
+    surroundings,
+)
+from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.engine.testing_conventions import offers_tests
+from qwen_lsp.engine.writing_tests import TESTS, tests_job
+from qwen_lsp.model import Generation, GenerationRequest, Message
+from qwen_lsp.prompts import Template
+
+log = logging.getLogger(__name__)
+
+FEATURE = "action"  # the spend ledger's name for this use case
+TEMPERATURE = 0.2
+CONTEXT_LINES = 40  # lines before the code a prompt shows for context (half as many after)
+MAX_FIX_OFFERS = 3  # "Fix" actions listed for one request, one per diagnostic
+TYPED_LANGUAGES = ("python", "typescript", "tsx")  # where "Add type hints" means something
+
+# Action ids, as they travel in a code action's data.
+FIX, EXPLAIN, DOCUMENT, TYPE_HINTS = "fix", "explain", "document", "typeHints"
+SIMPLIFY, TRANSLATE, CUSTOM = "simplify", "translate", "custom"
+KINDS = {
+    FIX: "quickfix.qwen",
+    EXPLAIN: "",  # no edit: it shows an explanation
+    DOCUMENT: "refactor.rewrite.qwen.document",
+    TYPE_HINTS: "refactor.rewrite.qwen.typeHints",
+    TESTS: "refactor.qwen.tests",
+    SIMPLIFY: "refactor.rewrite.qwen.simplify",
+    TRANSLATE: "refactor.rewrite.qwen.translate",
+    CUSTOM: "refactor.rewrite.qwen.custom",
+}
+LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}
+
+
+# -- listing: free --------------------------------------------------------------------------
+
+
+def offer_actions(settings: Settings, target: ActionTarget) -> list[ActionOffer]:
+    """The AI actions that make sense here, without calling a model."""
+    if not settings.actions.enabled:
+        return []
+    doc = target.document
+    # Listing runs at every cursor move: it reads the last tree without parsing the latest
+    # keystrokes, which is plenty to choose what to offer (running the action parses).
+    parses = doc.recent_tree is not None  # an edit is accepted only when its result parses
+    offers: list[ActionOffer] = []
+    if parses:
+        for problem in target.diagnostics[:MAX_FIX_OFFERS]:
+            title = f"AI: Fix “{_shorten(problem.message)}”"
+            offers.append(ActionOffer(FIX, title, KINDS[FIX], diagnostics=(problem,)))
+    region = region_for(doc, target.start, target.end, fresh=False)
+    if not is_blank(doc, region):
+        offers.append(ActionOffer(EXPLAIN, "AI: Explain this code", KINDS[EXPLAIN]))
+        if parses:
+            offers.extend(_rewrites(settings, doc))
+    if parses and offers_tests(doc.language, target.path) and target.file is not None:
+        offers.append(ActionOffer(TESTS, "AI: Write unit tests", KINDS[TESTS]))
+    if parses:
+        wide = region_for(doc, target.start, target.end, whole_file_fallback=True, fresh=False)
+        comments = comments_in(doc, wide, fresh=False)
+        if comments:
+            to = "en" if any(has_cjk(c) for c in comments) else "zh"
+            title = f"AI: Translate comments to {'English' if to == 'en' else 'Chinese'}"
+            offers.append(ActionOffer(TRANSLATE, title, KINDS[TRANSLATE], argument=to))
+    return offers
+
+
+def _rewrites(settings: Settings, doc: SourceDocument) -> list[ActionOffer]:
+    docs = "AI: Add docstring" if doc.language == "python" else "AI: Add doc comment"
+    offers = [ActionOffer(DOCUMENT, docs, KINDS[DOCUMENT])]
+    if doc.language in TYPED_LANGUAGES:
+        offers.append(ActionOffer(TYPE_HINTS, "AI: Add type hints", KINDS[TYPE_HINTS]))
+    offers.append(ActionOffer(SIMPLIFY, "AI: Simplify / refactor", KINDS[SIMPLIFY]))
+    offers.extend(
+        ActionOffer(CUSTOM, f"AI: {custom.title}", KINDS[CUSTOM], argument=custom.title)
+        for custom in settings.actions.custom
+    )
+    return offers
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# -- running: one paid call at most ----------------------------------------------------------
+
+
+async def run_action(
+    runtime: Runtime,
+    target: ActionTarget,
+    offer: ActionOffer,
+    *,
+    confirm_spend: ConfirmSpend,
+    prompts: PromptSources | None = None,
+    read_text: ReadText | None = None,
+) -> ActionResult:
+    """Run the action `offer` names on `target`; raises ActionFailed when it cannot."""
+    read = read_text or read_file_text
+    job = _prepare(runtime.settings, target, offer, prompts or PromptSources(), read)
+    generation, key, cached = await _ask(runtime, job, confirm_spend)
+    result = job.interpret(generation.texts[0] if generation.texts else "")
+    if not cached:
+        # Only an answer that passed every check is kept: a refused one may be better next time.
+        runtime.cache.set(key, generation, background=True)
+    return dataclasses.replace(result, from_cache=cached)
+
+
+def _prepare(
+    settings: Settings,
+    target: ActionTarget,
+    offer: ActionOffer,
+    prompts: PromptSources,
+    read: ReadText,
+) -> ActionJob:
+    doc = target.document
+    whole_file = offer.action in (TESTS, TRANSLATE)
+    region = _region(target, offer, whole_file)
+    if is_blank(doc, region):
+        raise ActionFailed("qwen-lsp: there is no code here for that action")
+    if offer.action not in (EXPLAIN, TESTS):
+        # The answer repeats the code: past the answer's token limit it would come back cut
+        # short, and be paid for and refused. Say so before spending anything.
+        tokens = estimate_tokens(region.text(doc))
+        if tokens > settings.actions.max_tokens * 9 // 10:
+            raise ActionFailed(
+                f"qwen-lsp: that code is too long for one answer (about {tokens} tokens, "
+                f"actions.maxTokens is {settings.actions.max_tokens}); select a part of it"
+            )
+    values = _values(settings, target, region)
+    if offer.action == TESTS:
+        return tests_job(settings, target, region, values, prompts, read)
+    system_name = "actions/explain.system" if offer.action == EXPLAIN else "actions/system"
+    system = load_template(prompts, system_name)
+    if offer.action == CUSTOM:
+        user, version = _custom_template(settings, offer, prompts, values)
+    else:
+        user = load_template(prompts, f"actions/{_TEMPLATES[offer.action]}")
+        version = user.version
+    if offer.action == TRANSLATE:
+        values["target_language"] = LANGUAGE_NAMES.get(offer.argument or "en", "English")
+    if offer.action == FIX:
+        values["diagnostics"] = _problems_text(offer.diagnostics or target.diagnostics)
+    messages = (Message("system", system.render(values)), Message("user", user.render(values)))
+    version = f"{system.version}.{version}"
+    if offer.action == EXPLAIN:
+        return ActionJob(EXPLAIN, messages, version, _explanation)
+    only_comments = offer.action == TRANSLATE
+    return ActionJob(
+        offer.action,
+        messages,
+        version,
+        lambda answer: _rewrite(doc, region, answer, only_comments=only_comments),
+    )
+
+
+_TEMPLATES = {
+    FIX: "fix",
+    EXPLAIN: "explain",
+    DOCUMENT: "document",
+    TYPE_HINTS: "type_hints",
+    SIMPLIFY: "simplify",
+    TRANSLATE: "translate",
+}
+
+
+def _region(target: ActionTarget, offer: ActionOffer, whole_file: bool) -> Region:
+    doc = target.document
+    if offer.action == FIX and offer.diagnostics:
+        # The definition around the problem: a fix often needs more than the flagged line.
+        first = min((p.start for p in offer.diagnostics), key=lambda p: (p.line, p.character))
+        last_line = max(p.end.line for p in offer.diagnostics)
+        region = region_for(doc, first, first)
+        if first.line < region.first_line or last_line > region.last_line:
+            low = min(first.line, region.first_line)
+            return lines_region(doc, low, max(last_line, region.last_line))
+        return region
+    if offer.action not in _TEMPLATES and offer.action not in (TESTS, CUSTOM):
+        raise ActionFailed(f"qwen-lsp: unknown code action {offer.action!r}")
+    return region_for(doc, target.start, target.end, whole_file_fallback=whole_file)
+
+
+def _values(settings: Settings, target: ActionTarget, region: Region) -> dict[str, str]:
+    doc = target.document
+    before, after = surroundings(doc, region, lines=CONTEXT_LINES)
+    budget = settings.context.max_tokens * 3  # characters, at about 3-4 per token
+    code = region.text(doc)
+    return {
+        "language": doc.language or "text",
+        "path": target.path or "untitled",
+        "code": code,
+        "before": _tail_lines(before, budget * 3 // 4),
+        "after": _head_lines(after, budget // 4),
+        "first_line": str(region.first_line + 1),
+        "last_line": str(region.last_line + 1),
+        "answer_language": LANGUAGE_NAMES[_answer_language(settings, target, code)],
+        "diagnostics": _problems_text(target.diagnostics),
+    }
+
+
+def _answer_language(settings: Settings, target: ActionTarget, code: str) -> str:
+    """ "zh" or "en": the `language` setting, else the editor's locale, else the code's."""
+    if settings.language != "auto":
+        return settings.language
+    if target.locale:
+        return "zh" if target.locale.lower().startswith("zh") else "en"
+    return "zh" if has_cjk(code) else "en"
+
+
+def _problems_text(problems: tuple[Problem, ...]) -> str:
+    lines = []
+    for p in problems:
+        origin = " ".join(x for x in (p.source, f"[{p.code}]" if p.code else None) if x)
+        lines.append(f"- line {p.start.line + 1}: {p.message}" + (f" ({origin})" if origin else ""))
+    return "\n".join(lines) or "(none reported)"
+
+
+def _custom_template(
+    settings: Settings, offer: ActionOffer, prompts: PromptSources, values: dict[str, str]
+) -> tuple[Template, str]:
+    custom = _custom_action(settings, offer.argument)
+    wrapper = load_template(prompts, "actions/custom")
+    # The instruction sees only the small values: the code itself goes in the wrapper's block.
+    small = {k: values[k] for k in ("language", "path", "answer_language")}
+    instruction = Template("custom", custom.prompt).render(small)
+    values["instruction"] = instruction
+    return wrapper, f"{wrapper.version}.{Template('custom', custom.prompt).version}"
+
+
+def _custom_action(settings: Settings, title: str | None) -> CustomAction:
+    for custom in settings.actions.custom:
+        if custom.title == title:
+            return custom
+    raise ActionFailed(f"qwen-lsp: the custom action {title!r} is no longer in the settings")
+
+
+# -- the call -------------------------------------------------------------------------------
+
+
+async def _ask(
+    runtime: Runtime, job: ActionJob, confirm_spend: ConfirmSpend
+) -> tuple[Generation, str, bool]:
+    settings = runtime.settings
+    model = settings.resolved_chat_model
+    request = GenerationRequest(
+        model=model,
+        messages=job.messages,
+        max_tokens=settings.actions.max_tokens,
+        temperature=TEMPERATURE,
+    )
+    key = answer_key(
+        provider=settings.provider,
+        base_url=runtime.loaded.base_url,
+        mode=f"action:{job.action}",
+        template_version=job.template_version,
+        request=request,
+    )
+    cached = runtime.cache.get(key)
+    if cached is not None:
+        runtime.ledger.record_saved(FEATURE, cached.model or model, cached.usage)
+        return cached, key, True
+    try:
+        provider = runtime.provider()
+    except errors.ConfigError as exc:
+        raise ActionFailed(str(exc)) from None
+    budget = runtime.budget()
+    if not budget.allowed:
+        reason = budget.reason or "a spend limit is reached"
+        if not await confirm_spend(reason):
+            raise SpendDeclined(f"qwen-lsp: nothing was spent: {reason}")
+    try:
+        generation = await provider.generate(request, timeout=settings.actions.timeout_ms / 1000)
+    except errors.ProviderError as exc:
+        log.info("code action %s failed: %s", job.action, exc)
+        raise ActionFailed(runtime.explain(exc)) from None
+    runtime.ledger.record_call(FEATURE, generation.model or model, generation.usage)
+    return generation, key, False
+
+
+# -- reading the answer ---------------------------------------------------------------------
+
+
+def _explanation(answer: str) -> ActionResult:
+    markdown = prose_from_answer(answer)
+    if not markdown:
+        raise ActionFailed("qwen-lsp: the model's explanation was empty; nothing to show")
+    return ActionResult(markdown=markdown)
+
+
+def _rewrite(
+    doc: SourceDocument, region: Region, answer: str, *, only_comments: bool = False
+) -> ActionResult:
+    old_code = region.text(doc)
+    new_code = code_from_answer(answer, indent=indentation(old_code), newline=newline_of(doc.text))
+    if not new_code.strip():
+        raise ActionFailed("qwen-lsp: the model answered no code; nothing was changed")
+    if new_code == old_code:
+        return ActionResult(note="qwen-lsp: the model found nothing to change")
+    text = doc.text
+    new_text = text[: region.start] + new_code + text[region.end :]
+    changed = (region.start, region.start + len(new_code))
+    problem = syntax_problem(doc.language, text, new_text, changed)
+    if problem is not None:
+        raise ActionFailed(f"qwen-lsp: answer refused, {problem}; nothing was changed")
+    if only_comments and code_changed(doc.language, text, new_text):
+        raise ActionFailed(
+            "qwen-lsp: answer refused, the translation changed the code and not only its "
+            "comments; nothing was changed"
+        )
+    edits = minimal_edits(old_code, new_code, offset=region.start)
+    changes = tuple(
+        TextChange(doc.position_at(e.start), doc.position_at(e.end), e.text) for e in edits
+    )
+    return ActionResult(files=(FileChange(None, changes),))
+
+
+def _tail_lines(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[-limit:]
+    return cut[cut.find("\n") + 1 :]
+
+
+def _head_lines(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
+
+
+__all__ = [
+    "EXPLAIN",
+    "KINDS",
+    "ActionFailed",
+    "ActionOffer",
+    "ActionResult",
+    "ActionTarget",
+    "FileChange",
+    "Problem",
+    "PromptSources",
+    "SpendDeclined",
+    "TextChange",
+    "offer_actions",
+    "read_file_text",
+    "run_action",
+]

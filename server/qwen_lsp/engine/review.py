@@ -1,0 +1,600 @@
+"""The review use case, shared by `qwen-lsp --check` and review on save.
+
+A review sends each chunk (see `chunks.py`) to the chat model with the prompt in
+`prompts/review/`, asks for the review answer schema (JSON mode where the wire has one),
+validates the answer and turns it into `Finding`s in file coordinates. Findings that are
+malformed or point outside the lines under review are dropped and counted. Answers are cached
+by everything that shapes them, so an unchanged chunk is never paid for twice; every call and
+every cache hit goes into the spend ledger. Chunks run `jobs` at a time; a 429 pauses every
+job for the Retry-After the endpoint asked for, with bounded retries, and each request has its
+own deadline. A missing or refused key, the spend budget or `max_cost` stop the run; the other
+provider faults cost only the chunk they hit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from qwen_lsp import errors
+from qwen_lsp.cache import answer_key
+from qwen_lsp.context.budget import estimate_tokens
+from qwen_lsp.engine.answers import code_from_answer
+from qwen_lsp.engine.chunks import Chunk
+from qwen_lsp.engine.completion import is_excluded
+from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.model import SEVERITIES, Finding, Generation, GenerationRequest, Message, Usage
+from qwen_lsp.privacy import is_sensitive_path
+from qwen_lsp.prompts import Template
+
+log = logging.getLogger(__name__)
+
+FEATURE = "review"
+CACHE_MODE = "review"
+RATE_LIMIT_RETRIES = 6  # 429s one chunk may meet before it gives up
+TRANSIENT_RETRIES = 2  # endpoint down, deadline, broken stream
+_BACKOFF_START = 1.0  # seconds, doubled per retry when the endpoint names no wait
+_BACKOFF_CAP = 60.0
+_MESSAGE_OVERHEAD_TOKENS = 4  # role and separators of each chat message
+_FENCED_JSON = re.compile(r"```(?:json)?\s*\n(.*?)\n?```", re.DOTALL)
+
+
+class MalformedAnswer(errors.BadResponse):
+    """The model answered, but not with the review answer schema."""
+
+    kind = "bad-review-answer"
+
+
+class RunStopped(errors.QwenLspError):
+    """The run cannot go on: the budget or `max_cost` is reached, or the key is refused."""
+
+
+# -- the prompt ------------------------------------------------------------------------------
+
+
+def _template(runtime: Runtime, name: str, root: Path | None) -> Template:
+    """The user's template from `review.promptDir` when it has one, else the shipped one."""
+    folder = runtime.settings.review.prompt_dir
+    if folder:
+        path = Path(folder).expanduser()
+        if not path.is_absolute() and root is not None:
+            path = root / path
+        try:
+            return Template(f"review/{name}", (path / f"{name}.md").read_text("utf-8").rstrip())
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise errors.ConfigError(f"qwen-lsp: cannot read {path / name}.md: {exc}") from None
+    return runtime.prompts.get(f"review/{name}")
+
+
+def numbered(chunk: Chunk) -> str:
+    """The chunk's code with its line numbers, counted from 1 at the chunk's first line.
+
+    Numbers relative to the chunk keep the prompt (and so its cache entry) the same when the
+    code moves within the file; findings are mapped back to file lines.
+    """
+    width = len(str(len(chunk.lines)))
+    return "\n".join(f"{n:>{width}} | {line}" for n, line in enumerate(chunk.lines, 1))
+
+
+def _review_lines(chunk: Chunk) -> str:
+    if chunk.review == ((chunk.start, chunk.end),):
+        return "every line"
+    spans = [
+        f"{a - chunk.start + 1}" if a == b else f"{a - chunk.start + 1}-{b - chunk.start + 1}"
+        for a, b in chunk.review
+    ]
+    return ("line " if len(spans) == 1 and "-" not in spans[0] else "lines ") + ", ".join(spans)
+
+
+@dataclass(frozen=True)
+class ReviewPrompt:
+    request: GenerationRequest
+    key: str  # the answer cache key
+
+
+def build_prompt(runtime: Runtime, chunk: Chunk, root: Path | None = None) -> ReviewPrompt:
+    """The request that reviews `chunk`, and the cache key of its answer; `root` is the
+    folder a relative `review.promptDir` starts from."""
+    settings = runtime.settings
+    review = settings.review
+    system, user = _template(runtime, "system", root), _template(runtime, "user", root)
+    instructions = review.instructions.strip()
+    values = {
+        "path": chunk.path,
+        "language": chunk.language or "text",
+        "code": numbered(chunk),
+        "review_lines": _review_lines(chunk),
+        "max_findings": str(review.max_findings),
+        "instructions": f"\n\n{instructions}" if instructions else "",
+    }
+    request = GenerationRequest(
+        model=settings.resolved_chat_model,
+        messages=(Message("system", system.render(values)), Message("user", user.render(values))),
+        max_tokens=review.max_tokens,
+        temperature=0.0,  # the same code should get the same review
+        json_mode=True,
+    )
+    key = answer_key(
+        provider=settings.provider,
+        base_url=runtime.loaded.base_url,
+        mode=CACHE_MODE,
+        template_version=f"{system.version}.{user.version}",
+        request=request,
+    )
+    return ReviewPrompt(request, key)
+
+
+def prompt_tokens(request: GenerationRequest) -> int:
+    return sum(estimate_tokens(m.content) + _MESSAGE_OVERHEAD_TOKENS for m in request.messages)
+
+
+# -- the answer ------------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkFindings:
+    findings: list[Finding] = field(default_factory=list)
+    malformed: int = 0  # findings dropped for their shape
+    outside: int = 0  # findings dropped for pointing outside the lines under review
+
+
+def _load_json(text: str) -> Any:
+    """The JSON object in an answer; models sometimes fence it or add a sentence around it."""
+    candidates = [text.strip()]
+    candidates += [m.group(1) for m in _FENCED_JSON.finditer(text)]
+    first, last = text.find("{"), text.rfind("}")
+    if 0 <= first < last:
+        candidates.append(text[first : last + 1])
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            continue
+    raise MalformedAnswer("the review answer is not JSON")
+
+
+def _whole_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _suggestion(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if "```" in value or "~~~" in value:
+        return code_from_answer(value)  # a model that fenced its replacement code
+    return value.removesuffix("\n")
+
+
+def parse_answer(text: str, chunk: Chunk) -> ChunkFindings:
+    """Findings of one answer, in file lines; MalformedAnswer when it is not the schema."""
+    data = _load_json(text)
+    items = data.get("findings") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise MalformedAnswer('the review answer has no "findings" list')
+    out = ChunkFindings()
+    for item in items:
+        finding = _finding(item, chunk)
+        if finding is None:
+            out.malformed += 1
+        elif finding == "outside":
+            out.outside += 1
+        else:
+            out.findings.append(finding)
+    return out
+
+
+def _finding(item: Any, chunk: Chunk) -> Finding | str | None:
+    """A Finding, "outside" when it points outside the review, None when it is malformed."""
+    if not isinstance(item, dict):
+        return None
+    line = _whole_number(item.get("line"))
+    end = _whole_number(item.get("endLine", item.get("line")))
+    severity = item.get("severity")
+    severity = severity.lower() if isinstance(severity, str) else None
+    message = item.get("message")
+    rule = item.get("rule") or "review"
+    if (
+        line is None
+        or end is None
+        or end < line
+        or severity not in SEVERITIES
+        or not isinstance(message, str)
+        or not message.strip()
+        or not isinstance(rule, str)
+    ):
+        return None
+    path = item.get("path")
+    if isinstance(path, str) and path.strip().removeprefix("./") not in ("", chunk.path):
+        return "outside"
+    first, last = chunk.start + line - 1, chunk.start + end - 1
+    if not chunk.under_review(first, last):
+        return "outside"
+    return Finding(
+        path=chunk.path,
+        line=first,
+        end_line=last,
+        severity=severity,
+        rule=rule.strip(),
+        message=message.strip(),
+        suggestion=_suggestion(item.get("suggestion")),
+        fingerprint=_fingerprint(chunk, rule, first, last),
+    )
+
+
+def _fingerprint(chunk: Chunk, rule: str, first: int, last: int) -> str:
+    """File, rule and the flagged code with its whitespace collapsed: not the line numbers."""
+    code = "\n".join(" ".join(chunk.line_text(n).split()) for n in range(first, last + 1))
+    material = f"{chunk.path}\0{rule.strip().lower()}\0{code}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(material).hexdigest()[:24]
+
+
+def skip_reason(runtime: Runtime, path: str, size: int) -> str | None:
+    """Why a file must not be reviewed (its text would leave the machine), or None."""
+    if is_excluded(path, runtime.settings.exclude):
+        return f"{path} matches the exclude setting"
+    if is_sensitive_path(path):
+        return f"{path} may hold secrets"
+    if size > runtime.settings.max_file_size:
+        return f"{path} is larger than maxFileSize"
+    return None
+
+
+# -- a run -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkOutcome:
+    chunk: Chunk
+    findings: list[Finding] = field(default_factory=list)
+    malformed: int = 0
+    outside: int = 0
+    cached: bool = False
+    error: Exception | None = None  # None: reviewed
+    skipped: bool = False  # not sent: the run stopped first
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    findings: int
+    cost: float  # paid so far, in `currency`
+    currency: str
+
+
+@dataclass
+class ReviewRun:
+    """Everything a run did: its findings, and what it cost and saved."""
+
+    outcomes: list[ChunkOutcome]
+    findings: list[Finding]
+    currency: str
+    cost: float = 0.0  # paid in this run, in `currency`
+    saved: float = 0.0  # what the cached answers would have cost
+    usage: Usage = field(default_factory=Usage)  # paid tokens
+    calls: int = 0
+    over_limit: int = 0  # findings beyond review.maxFindings of their file
+    stopped: str | None = None  # why the run stopped early
+
+    @property
+    def failed(self) -> list[ChunkOutcome]:
+        return [o for o in self.outcomes if o.error is not None]
+
+    @property
+    def skipped(self) -> list[ChunkOutcome]:
+        return [o for o in self.outcomes if o.skipped]
+
+    @property
+    def cached(self) -> int:
+        return sum(o.cached for o in self.outcomes)
+
+    @property
+    def malformed(self) -> int:
+        return sum(o.malformed for o in self.outcomes)
+
+    @property
+    def outside(self) -> int:
+        return sum(o.outside for o in self.outcomes)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Reviewer:
+    """Runs the chunks of one review; one instance per run."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        jobs: int = 4,
+        max_cost: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        root: Path | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.root = root
+        self.jobs = max(1, jobs)
+        self.max_cost = max_cost
+        self.on_progress = on_progress
+        self.currency = runtime.settings.spend.currency
+        self._json_mode = True
+        self._resume_at = 0.0  # a 429 pauses every job until then
+        self._reserved = 0.0  # worst-case cost of the calls in flight
+        self._run = ReviewRun([], [], self.currency)
+        self._done = 0
+        self._findings = 0
+
+    async def run(self, chunks: Sequence[Chunk]) -> ReviewRun:
+        run = self._run
+        run.outcomes = [ChunkOutcome(chunk) for chunk in chunks]
+        gate = asyncio.Semaphore(self.jobs)
+
+        async def one(outcome: ChunkOutcome) -> None:
+            async with gate:
+                if run.stopped is not None:
+                    outcome.skipped = True
+                else:
+                    await self._review(outcome)
+            self._done += 1
+            self._findings += len(outcome.findings)
+            if self.on_progress is not None:
+                self.on_progress(
+                    Progress(self._done, len(chunks), self._findings, run.cost, self.currency)
+                )
+
+        await asyncio.gather(*(one(outcome) for outcome in run.outcomes))
+        run.findings, run.over_limit = _keep_per_file(
+            (f for o in run.outcomes for f in o.findings),
+            self.runtime.settings.review.max_findings,
+        )
+        return run
+
+    # -- one chunk -------------------------------------------------------------------------
+
+    async def _review(self, outcome: ChunkOutcome) -> None:
+        runtime = self.runtime
+        prompt = build_prompt(runtime, outcome.chunk, self.root)
+        cached = runtime.cache.get(prompt.key)
+        if cached is not None:
+            try:
+                self._take(outcome, parse_answer(cached.texts[0], outcome.chunk))
+            except MalformedAnswer:
+                cached = None  # stored by an older version: ask again
+            else:
+                outcome.cached = True
+                model = cached.model or prompt.request.model
+                saved = runtime.ledger.record_saved(FEATURE, model, cached.usage)
+                self._run.saved += self._convert(saved, model)
+                return
+        try:
+            generation = await self._paid_call(prompt.request)
+            parsed = parse_answer(generation.texts[0] if generation.texts else "", outcome.chunk)
+        except RunStopped as exc:
+            self._stop(str(exc))
+            outcome.skipped = True
+            return
+        except (errors.AuthError, errors.ConfigError) as exc:
+            self._stop(self.runtime.explain(exc))
+            outcome.error = exc
+            return
+        except errors.QwenLspError as exc:
+            log.info("review of %s:%d failed: %s", outcome.chunk.path, outcome.chunk.start, exc)
+            outcome.error = exc
+            return
+        runtime.cache.set(prompt.key, generation, background=True)
+        self._take(outcome, parsed)
+
+    def _take(self, outcome: ChunkOutcome, parsed: ChunkFindings) -> None:
+        outcome.findings = parsed.findings
+        outcome.malformed = parsed.malformed
+        outcome.outside = parsed.outside
+
+    def _stop(self, reason: str) -> None:
+        if self._run.stopped is None:
+            self._run.stopped = reason
+
+    # -- paying for it ---------------------------------------------------------------------
+
+    async def _paid_call(self, request: GenerationRequest) -> Generation:
+        """One generation with retries: every 429 waits as asked, transient faults a little."""
+        provider = self.runtime.provider()  # ConfigError without a key: stops the run
+        rate_limited = transient = 0
+        while True:
+            await self._wait_for_gate()
+            reservation = self._reserve(request)
+            sent = request if self._json_mode else _without_json_mode(request)
+            timeout = self.runtime.settings.review.timeout_ms / 1000
+            try:
+                generation = await provider.generate(sent, timeout=timeout)
+            except errors.RateLimitError as exc:
+                rate_limited += 1
+                if rate_limited > RATE_LIMIT_RETRIES:
+                    raise
+                self._pause(exc.retry_after, rate_limited)
+                continue
+            except errors.UnsupportedMode as exc:
+                if not self._json_mode:
+                    raise
+                # Some OpenAI-compatible servers reject response_format: ask in plain text,
+                # the prompt already demands JSON.
+                log.info("the endpoint refused JSON mode (%s); asking without it", exc)
+                self._json_mode = False
+                continue
+            except (errors.EndpointUnavailable, errors.DeadlineExceeded, errors.BadResponse):
+                transient += 1
+                if transient > TRANSIENT_RETRIES:
+                    raise
+                await asyncio.sleep(_BACKOFF_START * transient)
+                continue
+            finally:
+                self._reserved -= reservation
+            self._record(generation, request.model)
+            return generation
+
+    def _reserve(self, request: GenerationRequest) -> float:
+        """Claim the call's worst-case cost against the budget and `max_cost`, or stop."""
+        budget = self.runtime.budget()
+        if not budget.allowed:
+            raise RunStopped(f"spend budget reached: {budget.reason}")
+        if self.max_cost is None:
+            return 0.0
+        worst = Usage(prompt_tokens(request), request.max_tokens)
+        amount, currency = self.runtime.ledger.prices.cost(request.model, worst)
+        worst_cost = self.runtime.ledger.prices.convert(amount, currency, self.currency)
+        if self._run.cost + self._reserved + worst_cost > self.max_cost:
+            raise RunStopped(
+                f"--max-cost {self.max_cost:g} {self.currency} reached: spent "
+                f"{self._run.cost:.4f} {self.currency}, and the next request may cost up to "
+                f"{worst_cost:.4f}"
+            )
+        self._reserved += worst_cost
+        return worst_cost
+
+    def _record(self, generation: Generation, model: str) -> None:
+        run = self._run
+        model = generation.model or model
+        cost = self.runtime.ledger.record_call(FEATURE, model, generation.usage)
+        run.cost += self._convert(cost, model)
+        run.calls += 1
+        run.usage = Usage(
+            run.usage.input_tokens + generation.usage.input_tokens,
+            run.usage.output_tokens + generation.usage.output_tokens,
+        )
+
+    def _convert(self, amount: float, model: str) -> float:
+        prices = self.runtime.ledger.prices
+        price = prices.price(model)
+        return prices.convert(amount, price.currency, self.currency) if price else 0.0
+
+    # -- rate limits -----------------------------------------------------------------------
+
+    def _pause(self, retry_after: float | None, attempt: int) -> None:
+        if retry_after is None:
+            wait = min(_BACKOFF_START * 2 ** (attempt - 1), _BACKOFF_CAP)
+            wait *= 1 + random.random() / 4  # jobs that hit the limit together retry apart
+        else:
+            wait = min(retry_after, _BACKOFF_CAP * 5)
+        self._resume_at = max(self._resume_at, time.monotonic() + wait)
+        log.info("rate limited; every review job waits %.1f s", wait)
+
+    async def _wait_for_gate(self) -> None:
+        while (delay := self._resume_at - time.monotonic()) > 0:
+            await asyncio.sleep(delay)
+
+
+def _without_json_mode(request: GenerationRequest) -> GenerationRequest:
+    return replace(request, json_mode=False)
+
+
+def _keep_per_file(findings: Iterable[Finding], limit: int) -> tuple[list[Finding], int]:
+    """Unique findings, the `limit` most severe per file, with occurrence-numbered fingerprints."""
+    by_file: dict[str, dict[str, Finding]] = defaultdict(dict)
+    for finding in findings:
+        by_file[finding.path].setdefault(
+            f"{finding.fingerprint}:{finding.line}:{finding.message}", finding
+        )
+    kept: list[Finding] = []
+    over = 0
+    for path in sorted(by_file):
+        ordered = sorted(by_file[path].values(), key=lambda f: (f.line, f.rank, f.rule))
+        seen: Counter[str] = Counter()
+        numbered_findings = []
+        for finding in ordered:
+            # Two findings of one rule on the same code differ by their order in the file.
+            seen[finding.fingerprint] += 1
+            numbered_findings.append(
+                _with_fingerprint(finding, f"{finding.fingerprint}:{seen[finding.fingerprint]}")
+            )
+        worst_first = sorted(numbered_findings, key=lambda f: (f.rank, f.line))
+        over += max(len(worst_first) - limit, 0)
+        kept.extend(sorted(worst_first[:limit], key=lambda f: (f.line, f.rank)))
+    return kept, over
+
+
+def _with_fingerprint(finding: Finding, fingerprint: str) -> Finding:
+    return replace(finding, fingerprint=fingerprint)
+
+
+async def review(
+    runtime: Runtime,
+    chunks: Sequence[Chunk],
+    *,
+    jobs: int = 4,
+    max_cost: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    root: Path | None = None,
+) -> ReviewRun:
+    """Review `chunks`; see the module docstring for what stops a run and what it records."""
+    reviewer = Reviewer(runtime, jobs=jobs, max_cost=max_cost, on_progress=on_progress, root=root)
+    return await reviewer.run(chunks)
+
+
+# -- a preview -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChunkPreview:
+    chunk: Chunk
+    input_tokens: int
+    cached: bool
+
+
+@dataclass(frozen=True)
+class ModelEstimate:
+    model: str
+    currency: str
+    input_cost: float  # the prompts of the chunks not in the cache
+    worst_cost: float  # with every answer at review.maxTokens
+
+
+def preview(
+    runtime: Runtime, chunks: Sequence[Chunk], root: Path | None = None
+) -> list[ChunkPreview]:
+    """What a run would send, chunk by chunk, and which answers are already cached."""
+    out = []
+    for chunk in chunks:
+        prompt = build_prompt(runtime, chunk, root)
+        out.append(
+            ChunkPreview(
+                chunk, prompt_tokens(prompt.request), runtime.cache.get(prompt.key) is not None
+            )
+        )
+    return out
+
+
+def estimate_costs(runtime: Runtime, previews: Sequence[ChunkPreview]) -> list[ModelEstimate]:
+    """The cost of the uncached chunks on every model of the price table."""
+    to_send = [p for p in previews if not p.cached]
+    input_tokens = sum(p.input_tokens for p in to_send)
+    output_tokens = runtime.settings.review.max_tokens * len(to_send)
+    table = runtime.ledger.prices
+    return [
+        ModelEstimate(
+            model,
+            price.currency,
+            price.cost(Usage(input_tokens, 0)),
+            price.cost(Usage(input_tokens, output_tokens)),
+        )
+        for model, price in sorted(table.prices.items())
+    ]

@@ -1,0 +1,392 @@
+"""Code actions over LSP: textDocument/codeAction, codeAction/resolve and `qwen-lsp.explain`.
+
+Listing turns the request into an `ActionTarget` and the engine's offers into CodeActions whose
+`data` holds what resolving needs; it never calls a model. One server has one codeAction
+handler, so this one also returns the review feature's quick fixes. Resolving runs the picked
+action under `$/progress`; cancelling it (`$/cancelRequest`, or the editor's progress UI)
+closes the HTTP request. It asks the user before spending past a budget, and answers a
+WorkspaceEdit of minimal TextEdits (with CreateFile for a new test file), or, when the answer
+is refused, the action unchanged and one message saying why. Explain answers Markdown to
+`workspace/executeCommand`, and shows it when it was picked from the menu.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from qwen_lsp.config import user_config_file
+from qwen_lsp.engine.actions import (
+    EXPLAIN,
+    KINDS,
+    ActionFailed,
+    ActionOffer,
+    ActionResult,
+    ActionTarget,
+    Problem,
+    PromptSources,
+    SpendDeclined,
+    offer_actions,
+    read_file_text,
+    run_action,
+)
+from qwen_lsp.engine.runtime import relative_path
+from qwen_lsp.lsp.documents import OpenDocument
+from qwen_lsp.lsp.server import QwenLanguageServer
+from qwen_lsp.model import Position
+
+log = logging.getLogger(__name__)
+
+EXPLAIN_COMMAND = "qwen-lsp.explain"
+SPEND, KEEP = "Spend anyway", "Cancel"
+_MARK = "qwenLsp"  # in `data`: this action is ours (the review feature's have their own)
+
+
+# -- textDocument/codeAction ----------------------------------------------------------------
+
+
+def code_action(ls: QwenLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    actions = _ai_actions(ls, params)
+    actions.extend(_review_quick_fixes(ls, params))
+    return actions
+
+
+def _ai_actions(ls: QwenLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    doc = ls.documents.get(params.text_document.uri)
+    if doc is None or ls.runtime is None:
+        log.debug("code actions asked for a document that is not open: %s", params.text_document)
+        return []
+    diagnostics = list(params.context.diagnostics)
+    target = _target(ls, doc, params.range, [_problem(d) for d in diagnostics])
+    only = params.context.only
+    return [
+        _code_action(offer, doc, params.range, diagnostics, target.diagnostics)
+        for offer in offer_actions(ls.runtime.settings, target)
+        if not only or any(offer.kind == o or offer.kind.startswith(f"{o}.") for o in only)
+    ]
+
+
+def _code_action(
+    offer: ActionOffer,
+    doc: OpenDocument,
+    selection: types.Range,
+    diagnostics: list[types.Diagnostic],
+    problems: tuple[Problem, ...],
+) -> types.CodeAction:
+    data = {
+        _MARK: 1,
+        "action": offer.action,
+        "argument": offer.argument,
+        "uri": doc.uri,
+        "version": doc.version,
+        "range": _pack(selection),
+        "diagnostics": [_pack_problem(p) for p in offer.diagnostics],
+    }
+    if offer.action == EXPLAIN:
+        arguments = [{"uri": doc.uri, "range": _pack(selection), "show": True}]
+        command = types.Command(title=offer.title, command=EXPLAIN_COMMAND, arguments=arguments)
+        return types.CodeAction(title=offer.title, command=command, data=data)
+    shown = [d for d, p in zip(diagnostics, problems, strict=True) if p in offer.diagnostics]
+    return types.CodeAction(
+        title=offer.title,
+        kind=offer.kind,
+        diagnostics=shown or None,
+        data=data,
+    )
+
+
+def _review_quick_fixes(
+    ls: QwenLanguageServer, params: types.CodeActionParams
+) -> list[types.CodeAction]:
+    """The review feature's quick fixes, when that feature is there."""
+    try:
+        from qwen_lsp.lsp import review  # type: ignore[attr-defined]
+
+        quick_fixes = review.quick_fixes
+    except (ImportError, AttributeError):
+        return []
+    try:
+        return list(quick_fixes(ls, params) or [])
+    except Exception:  # a failing feature never breaks another
+        log.exception("review quick fixes failed")
+        return []
+
+
+# -- codeAction/resolve ---------------------------------------------------------------------
+
+
+async def resolve_code_action(ls: QwenLanguageServer, action: types.CodeAction) -> types.CodeAction:
+    data = action.data
+    if not isinstance(data, dict) or not data.get(_MARK) or data.get("action") == EXPLAIN:
+        return action  # not ours to compute, or a command that needs no edit
+    doc = ls.documents.get(str(data.get("uri")))
+    if doc is None or ls.runtime is None:
+        ls.show("qwen-lsp: that file is no longer open", types.MessageType.Info)
+        return action
+    if doc.version != data.get("version"):
+        ls.show("qwen-lsp: the file changed since the action was listed; ask for it again")
+        return action
+    try:
+        offer = ActionOffer(
+            str(data["action"]),
+            action.title,
+            action.kind or "",
+            argument=data.get("argument"),
+            diagnostics=tuple(_unpack_problem(p) for p in data.get("diagnostics") or ()),
+        )
+        selection = _unpack(data["range"])
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("codeAction/resolve with damaged data %r: %s", data, exc)
+        ls.show("qwen-lsp: the editor sent back a damaged code action; ask for it again")
+        return action
+    target = _target(ls, doc, selection, list(offer.diagnostics))
+    result = await _run(ls, target, offer)
+    if result is None:
+        return action
+    if result.note:
+        ls.show(result.note, types.MessageType.Info)
+    if result.files:
+        action.edit = _workspace_edit(ls, doc, result)
+    return action
+
+
+async def _run(
+    ls: QwenLanguageServer, target: ActionTarget, offer: ActionOffer
+) -> ActionResult | None:
+    """Run the action under progress; None (after telling the user why) when it failed."""
+    assert ls.runtime is not None
+    await ls.wait_for_settings()
+    job = asyncio.ensure_future(
+        run_action(
+            ls.runtime,
+            target,
+            offer,
+            confirm_spend=lambda reason: _confirm_spend(ls, reason),
+            prompts=_prompt_sources(target.root),
+            read_text=lambda path: _open_text(ls, path),
+        )
+    )
+    try:
+        async with _progress(ls, offer.title, job) as cancelled_by_user:
+            try:
+                return await job
+            except asyncio.CancelledError:
+                if not cancelled_by_user():
+                    raise  # $/cancelRequest: pygls answers the request as cancelled
+                ls.show("qwen-lsp: cancelled; nothing was changed", types.MessageType.Info)
+            except ActionFailed as exc:
+                kind = types.MessageType.Info if isinstance(exc, SpendDeclined) else None
+                ls.show(str(exc), kind or types.MessageType.Warning)
+    finally:
+        job.cancel()  # a no-op once done; else nobody waits for that answer: stop paying for it
+    return None
+
+
+@asynccontextmanager
+async def _progress(
+    ls: QwenLanguageServer, title: str, job: asyncio.Future[Any]
+) -> AsyncIterator[Any]:
+    """`$/progress` around `job`, when the client shows it; its cancel button cancels `job`."""
+    cancelled = False
+    window = ls.client_capabilities.window
+    token = str(uuid.uuid4())
+    try:
+        if window is None or not window.work_done_progress:
+            raise LookupError("the client shows no progress")
+        await ls.work_done_progress.create_async(token)
+    except Exception as exc:  # no progress is no reason to fail the action
+        log.debug("no progress for %s: %s", title, exc)
+        yield lambda: cancelled
+        return
+
+    def on_cancel(future: Any) -> None:
+        nonlocal cancelled
+        if future.cancelled() and not job.done():
+            cancelled = True
+            job.get_loop().call_soon_threadsafe(job.cancel)
+
+    ls.work_done_progress.tokens[token].add_done_callback(on_cancel)
+    ls.work_done_progress.begin(
+        token,
+        types.WorkDoneProgressBegin(title=title, message="asking the model…", cancellable=True),
+    )
+    try:
+        yield lambda: cancelled
+    finally:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+        ls.work_done_progress.tokens.pop(token, None)
+
+
+async def _confirm_spend(ls: QwenLanguageServer, reason: str) -> bool:
+    try:
+        answer = await ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Warning,
+                message=f"qwen-lsp: {reason}. Spend anyway?",
+                actions=[types.MessageActionItem(SPEND), types.MessageActionItem(KEEP)],
+            )
+        )
+    except Exception as exc:  # a client that cannot ask the user spends nothing
+        log.info("could not ask whether to spend: %s", exc)
+        return False
+    return answer is not None and answer.title == SPEND
+
+
+def _workspace_edit(
+    ls: QwenLanguageServer, doc: OpenDocument, result: ActionResult
+) -> types.WorkspaceEdit:
+    """The edit in the form the client takes: documentChanges (versioned, with CreateFile)
+    when it can, else plain `changes` (a new file is then created empty on disk first)."""
+    capabilities = ls.client_capabilities.workspace
+    edit_caps = capabilities.workspace_edit if capabilities else None
+    rich = bool(
+        edit_caps
+        and (
+            edit_caps.document_changes
+            or types.ResourceOperationKind.Create in (edit_caps.resource_operations or ())
+        )
+    )
+    document_changes: list[Any] = []
+    changes: dict[str, list[types.TextEdit]] = {}
+    for file in result.files:
+        uri = doc.uri if file.path is None else (from_fs_path(str(file.path)) or "")
+        edits = [types.TextEdit(_range(c.start, c.end), c.text) for c in file.changes]
+        opened = ls.documents.get(uri)
+        if rich:
+            if file.create:
+                options = types.CreateFileOptions(ignore_if_exists=True)
+                document_changes.append(types.CreateFile(uri=uri, options=options))
+            identifier = types.OptionalVersionedTextDocumentIdentifier(
+                uri=uri, version=opened.version if opened else None
+            )
+            document_changes.append(types.TextDocumentEdit(text_document=identifier, edits=edits))
+        else:
+            if file.create and file.path is not None:
+                file.path.parent.mkdir(parents=True, exist_ok=True)
+                file.path.touch(exist_ok=True)
+            changes.setdefault(uri, []).extend(edits)
+    if rich:
+        return types.WorkspaceEdit(document_changes=document_changes)
+    return types.WorkspaceEdit(changes=changes)
+
+
+# -- workspace/executeCommand qwen-lsp.explain ----------------------------------------------
+
+
+async def explain_command(ls: QwenLanguageServer, *arguments: Any) -> str | None:
+    """Markdown explaining the code at `{uri, range}`; `show: true` also shows it."""
+    request = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+    doc = ls.documents.get(str(request.get("uri")))
+    if doc is None or ls.runtime is None or "range" not in request:
+        ls.show(f"qwen-lsp: {EXPLAIN_COMMAND} needs the uri and range of an open document")
+        return None
+    try:
+        selection = _unpack(request["range"])
+    except (KeyError, TypeError, ValueError):
+        ls.show(f"qwen-lsp: {EXPLAIN_COMMAND}: the range is not an LSP range")
+        return None
+    target = _target(ls, doc, selection, [])
+    offer = ActionOffer(EXPLAIN, "AI: Explain this code", KINDS[EXPLAIN])
+    result = await _run(ls, target, offer)
+    if result is None or result.markdown is None:
+        return None
+    if request.get("show"):
+        ls.show(result.markdown, types.MessageType.Info)
+    return result.markdown
+
+
+# -- translation ------------------------------------------------------------------------------
+
+
+def _target(
+    ls: QwenLanguageServer, doc: OpenDocument, selection: types.Range, problems: list[Problem]
+) -> ActionTarget:
+    return ActionTarget(
+        document=doc.source,
+        start=Position(selection.start.line, selection.start.character),
+        end=Position(selection.end.line, selection.end.character),
+        path=relative_path(doc.path, ls.roots),
+        file=doc.path,
+        root=_root_of(ls, doc.path),
+        diagnostics=tuple(problems),
+        locale=ls.locale,
+    )
+
+
+def _root_of(ls: QwenLanguageServer, path: Path | None) -> Path | None:
+    if path is not None:
+        for root in ls.roots:
+            if path == root or root in path.parents:
+                return root
+    return ls.roots[0] if ls.roots else None
+
+
+def _prompt_sources(root: Path | None) -> PromptSources:
+    return PromptSources(workspace=root, user_dir=user_config_file().parent / "prompts")
+
+
+def _open_text(ls: QwenLanguageServer, path: Path) -> str | None:
+    """A file's text as the editor has it (unsaved changes included), else from disk."""
+    opened = ls.documents.get(from_fs_path(str(path)) or "")
+    return opened.source.text if opened is not None else read_file_text(path)
+
+
+def _problem(d: types.Diagnostic) -> Problem:
+    return Problem(
+        message=d.message,
+        start=Position(d.range.start.line, d.range.start.character),
+        end=Position(d.range.end.line, d.range.end.character),
+        source=d.source,
+        code=None if d.code is None else str(d.code),
+    )
+
+
+def _range(start: Position, end: Position) -> types.Range:
+    return types.Range(
+        types.Position(start.line, start.character), types.Position(end.line, end.character)
+    )
+
+
+def _pack(r: types.Range) -> list[int]:
+    return [r.start.line, r.start.character, r.end.line, r.end.character]
+
+
+def _unpack(packed: Any) -> types.Range:
+    """A range from `_pack`'s list, or from an LSP Range object as JSON."""
+    if isinstance(packed, dict):
+        start, end = packed["start"], packed["end"]
+        packed = [start["line"], start["character"], end["line"], end["character"]]
+    a, b, c, d = (int(x) for x in packed)
+    return types.Range(types.Position(a, b), types.Position(c, d))
+
+
+def _pack_problem(p: Problem) -> dict[str, Any]:
+    where = [p.start.line, p.start.character, p.end.line, p.end.character]
+    return {"message": p.message, "range": where, "source": p.source, "code": p.code}
+
+
+def _unpack_problem(packed: dict[str, Any]) -> Problem:
+    a, b, c, d = (int(x) for x in packed["range"])
+    return Problem(
+        str(packed["message"]),
+        Position(a, b),
+        Position(c, d),
+        packed.get("source"),
+        packed.get("code"),
+    )
+
+
+def register(server: QwenLanguageServer) -> None:
+    kinds = sorted({types.CodeActionKind.QuickFix.value, *(k for k in KINDS.values() if k)})
+    options = types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True)
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(code_action)
+    server.feature(types.CODE_ACTION_RESOLVE)(resolve_code_action)
+    server.command(EXPLAIN_COMMAND)(explain_command)

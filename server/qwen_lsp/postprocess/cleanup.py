@@ -1,0 +1,24 @@
+"""The last word on an answer: no trailing whitespace, and nothing shown that is not worth a
+keystroke (empty, or only the closing brackets an editor types by itself).
+"""
+
+from __future__ import annotations
+
+from qwen_lsp.postprocess.context import FilterContext
+
+_TRIVIAL = set(")]};,.")
+
+
+def drop_trailing_whitespace(text: str, ctx: FilterContext) -> str | None:
+    """Trailing blank lines and spaces only push the suffix around."""
+    return text.rstrip()
+
+
+def drop_empty_and_trivial(text: str, ctx: FilterContext) -> str | None:
+    """Nothing, whitespace, or a few closing brackets and semicolons are not a suggestion."""
+    code = text.strip()
+    if not code:
+        return None
+    if len(code) <= 3 and set(code) <= _TRIVIAL:
+        return None
+    return text

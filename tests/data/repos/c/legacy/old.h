@@ -1,0 +1,1 @@
+void legacy_helper(int IGNORED_BY_EXCLUDE);

@@ -1,0 +1,3 @@
+package legacy
+
+func legacyHelper(IGNORED_BY_GITIGNORE int) {}

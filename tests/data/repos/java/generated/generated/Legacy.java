@@ -1,0 +1,3 @@
+public class Legacy {
+    static void legacyHelper(int IGNORED_BY_GITIGNORE) {}
+}

@@ -1,0 +1,3 @@
+public class Old {
+    static void legacyHelper(int IGNORED_BY_EXCLUDE) {}
+}

@@ -1,0 +1,3 @@
+class Secrets {
+    static void legacyHelper(int IGNORED_AS_SENSITIVE) {}
+}

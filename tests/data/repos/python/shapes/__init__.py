@@ -1,0 +1,3 @@
+from .geometry import Rect, area
+
+__all__ = ["Rect", "area"]

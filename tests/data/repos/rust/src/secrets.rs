@@ -1,0 +1,1 @@
+pub fn legacy_helper(IGNORED_AS_SENSITIVE: u8) {}

@@ -1,0 +1,1 @@
+pub fn legacy_helper(IGNORED_BY_GITIGNORE: u8) {}

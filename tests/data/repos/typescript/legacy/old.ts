@@ -1,0 +1,1 @@
+export function legacyHelper(IGNORED_BY_EXCLUDE: unknown): void {}

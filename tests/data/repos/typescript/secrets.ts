@@ -1,0 +1,1 @@
+export function legacyHelper(IGNORED_AS_SENSITIVE: unknown): void {}

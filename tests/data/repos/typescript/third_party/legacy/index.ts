@@ -1,0 +1,1 @@
+export function legacyHelper(IGNORED_BY_GITIGNORE: unknown): void {}

@@ -1,0 +1,168 @@
+"""Review on save through the real server: diagnostics published, and the quick fix applies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from lsprotocol import types
+
+from tests.e2e.harness import clean_env, inline_capabilities, open_file, running_server
+
+APP = """import os
+
+
+def load(path):
+    f = open(path)
+    return f.read()
+"""
+SUGGESTION = "    with open(path) as f:\n        return f.read()"
+FIXED = """import os
+
+
+def load(path):
+    with open(path) as f:
+        return f.read()
+"""
+ANSWER = json.dumps(
+    {
+        "findings": [
+            {
+                "path": "app.py",
+                "line": 5,
+                "endLine": 6,
+                "severity": "warning",
+                "rule": "resource-leak",
+                "message": "The file is never closed.",
+                "suggestion": SUGGESTION,
+            },
+            {
+                "path": "app.py",
+                "line": 1,
+                "endLine": 1,
+                "severity": "info",
+                "rule": "unused-import",
+                "message": "os is not used.",
+                "suggestion": None,
+            },
+        ]
+    }
+)
+
+
+def capabilities() -> types.ClientCapabilities:
+    caps = inline_capabilities()
+    caps.window = types.WindowClientCapabilities(work_done_progress=True)
+    caps.text_document.synchronization = types.TextDocumentSyncClientCapabilities(did_save=True)
+    caps.text_document.code_action = types.CodeActionClientCapabilities()
+    return caps
+
+
+def options(fake, on_save: bool = True) -> dict:
+    return {
+        "provider": "openai-compatible",
+        "baseUrl": fake.openai_base_url,
+        "review": {"onSave": on_save},
+    }
+
+
+def save(client, uri: str) -> None:
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+
+
+async def diagnostics_after_save(client, uri: str) -> list[types.Diagnostic]:
+    save(client, uri)
+    await asyncio.wait_for(
+        client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=30
+    )
+    return list(client.diagnostics[uri])
+
+
+def apply(text: str, edits: list[types.TextEdit]) -> str:
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    for edit in sorted(
+        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
+        start = offsets[edit.range.start.line] + edit.range.start.character
+        end = offsets[edit.range.end.line] + edit.range.end.character
+        text = text[:start] + edit.new_text + text[end:]
+    return text
+
+
+async def quick_fixes(client, uri: str, line: int) -> list[types.CodeAction]:
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(types.Position(line, 6), types.Position(line, 6)),
+            context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.QuickFix]),
+        )
+    )
+    return [a for a in result or [] if isinstance(a, types.CodeAction) and a.kind == "quickfix"]
+
+
+async def test_review_on_save_publishes_diagnostics_and_the_quick_fix_applies(
+    fake_llm, tmp_path: Path
+):
+    fake_llm.reply(ANSWER)
+    env = clean_env(tmp_path)
+    async with running_server(
+        tmp_path, env, init_options=options(fake_llm), capabilities=capabilities()
+    ) as client:
+        assert client.advertised.text_document_sync.save is not None
+        uri = open_file(client, tmp_path / "app.py", "python", APP)
+        unused, leak = await diagnostics_after_save(client, uri)  # in line order
+
+        assert leak.source == unused.source == "qwen-lsp"
+        assert leak.severity == types.DiagnosticSeverity.Warning
+        assert unused.severity == types.DiagnosticSeverity.Information
+        assert leak.code == "resource-leak" and leak.message == "The file is never closed."
+        assert leak.range == types.Range(types.Position(4, 4), types.Position(5, 19))
+        [request] = fake_llm.requests
+        assert "def load(path):" in request.body["messages"][-1]["content"]
+        reports = [r for token in client.progress_reports.values() for r in token]
+        assert isinstance(reports[0], types.WorkDoneProgressBegin)
+        assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+
+        [fix] = await quick_fixes(client, uri, 4)
+        assert fix.title == "Apply qwen-lsp suggestion (resource-leak)"
+        assert fix.diagnostics[0].code == "resource-leak"
+        assert apply(APP, fix.edit.changes[uri]) == FIXED
+        assert await quick_fixes(client, uri, 0) == []  # that finding has no suggestion
+
+        # Saving unchanged code again is answered from the cache: nothing more is paid.
+        assert await diagnostics_after_save(client, uri) == [unused, leak]
+        assert len(fake_llm.requests) == 1
+
+        # Two lines typed above the function: the fix follows the code it flagged.
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                        text="# one\n# two\n",
+                    )
+                ],
+            )
+        )
+        [moved] = await quick_fixes(client, uri, 6)
+        assert apply("# one\n# two\n" + APP, moved.edit.changes[uri]) == "# one\n# two\n" + FIXED
+
+
+async def test_no_review_on_save_unless_turned_on(fake_llm, tmp_path: Path):
+    fake_llm.reply(ANSWER)
+    env = clean_env(tmp_path)
+    async with running_server(
+        tmp_path, env, init_options=options(fake_llm, on_save=False), capabilities=capabilities()
+    ) as client:
+        uri = open_file(client, tmp_path / "app.py", "python", APP)
+        save(client, uri)
+        await asyncio.sleep(0.5)  # time for a review that must not happen
+        assert client.diagnostics.get(uri) is None
+        assert fake_llm.requests == []
