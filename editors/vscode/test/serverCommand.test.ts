@@ -8,7 +8,7 @@ function lookup(executables: string[], extra: Partial<Lookup> = {}): Lookup {
     env: { PATH: '/usr/local/bin:/usr/bin' },
     platform: 'linux',
     home: '/home/ana',
-    workspaceFolder: '/work/app',
+    workspaceFolder: '/srv/app',
     isExecutable: (file) => executables.includes(file),
     ...extra,
   };
@@ -47,12 +47,12 @@ describe('resolveServerCommand', () => {
   });
 
   it('expands ~ and ${workspaceFolder}, and resolves a relative path in the workspace', () => {
-    const l = lookup(['/home/ana/.venv/bin/qwen-lsp', '/work/app/.venv/bin/qwen-lsp']);
+    const l = lookup(['/home/ana/.venv/bin/qwen-lsp', '/srv/app/.venv/bin/qwen-lsp']);
     assert.equal(resolveServerCommand('~/.venv/bin/qwen-lsp', l).ok, true);
     const fromFolder = resolveServerCommand('${workspaceFolder}/.venv/bin/qwen-lsp', l);
-    assert.equal(fromFolder.ok && fromFolder.command, '/work/app/.venv/bin/qwen-lsp');
+    assert.equal(fromFolder.ok && fromFolder.command, '/srv/app/.venv/bin/qwen-lsp');
     const relative = resolveServerCommand('.venv/bin/qwen-lsp', l);
-    assert.equal(relative.ok && relative.command, '/work/app/.venv/bin/qwen-lsp');
+    assert.equal(relative.ok && relative.command, '/srv/app/.venv/bin/qwen-lsp');
   });
 
   it('looks a bare command name in the setting up on PATH', () => {
