@@ -166,3 +166,21 @@ async def test_no_review_on_save_unless_turned_on(fake_llm, tmp_path: Path):
         await asyncio.sleep(0.5)  # time for a review that must not happen
         assert client.diagnostics.get(uri) is None
         assert fake_llm.requests == []
+
+
+async def test_review_file_command_reviews_on_demand(fake_llm, tmp_path: Path):
+    fake_llm.reply(ANSWER)
+    async with running_server(
+        tmp_path,
+        clean_env(tmp_path),
+        init_options=options(fake_llm, on_save=False),
+        capabilities=capabilities(),
+    ) as client:
+        uri = open_file(client, tmp_path / "app.py", "python", APP)
+        save(client, uri)  # review.onSave is off: saving reviews nothing
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="qwen-lsp.reviewFile", arguments=[{"uri": uri}])
+        )
+        assert result == {"findings": 2}
+        assert [d.code for d in client.diagnostics[uri]] == ["unused-import", "resource-leak"]
+        assert len(fake_llm.requests) == 1

@@ -17,6 +17,7 @@ import logging
 import uuid
 import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 from lsprotocol import types
 
@@ -76,6 +77,27 @@ def register(server: QwenLanguageServer) -> None:
         task = asyncio.get_running_loop().create_task(review_document(ls, uri))
         reviews.running[uri] = task
         task.add_done_callback(lambda done: _forget(reviews, uri, done))
+
+    server.command(REVIEW_FILE)(review_file_command)
+
+
+REVIEW_FILE = "qwen-lsp.reviewFile"
+
+
+async def review_file_command(ls: QwenLanguageServer, *arguments: Any) -> dict[str, Any] | None:
+    """`qwen-lsp.reviewFile {uri}`: review an open file now, whatever `review.onSave` says;
+    the findings arrive as diagnostics, and the answer counts them."""
+    request = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+    uri = str(request.get("uri", ""))
+    if ls.documents.get(uri) is None or ls.runtime is None:
+        ls.show(f"qwen-lsp: {REVIEW_FILE} needs the uri of an open document")
+        return None
+    reviews = session(ls)
+    if (earlier := reviews.running.pop(uri, None)) is not None:
+        earlier.cancel()
+    await review_document(ls, uri)
+    reviewed = reviews.files.get(uri)
+    return {"findings": len(reviewed.findings) if reviewed else 0}
 
 
 def _forget(reviews: ReviewSession, uri: str, task: asyncio.Task[None]) -> None:
