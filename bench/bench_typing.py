@@ -109,6 +109,7 @@ async def one_run(tmp: Path, url: str) -> dict[str, list[float]]:
     }
     figures: dict[str, list[float]] = {"line": [], "pauses": [], "through": [], "shown": []}
     async with running_server(tmp, clean_env(tmp), init_options=options) as client:
+        client.feature("qwen-lsp/status")(lambda params: None)  # a status bar would show it
         uri = open_file(client, tmp / "report.py", "python", PREFIX)
         typist = Typist(client, uri, PREFIX, len(PREFIX))
         loop = asyncio.get_running_loop()
