@@ -62,30 +62,15 @@ require('qwen_lsp').setup({
 })
 """
 
-# The check. Each step runs from the event loop (vim.schedule); vim.wait bounds every wait and
-# a watchdog ends the session whatever happens. Exit code 0 only when every step passed.
-CHECK_LUA = r"""
+# What every Neovim driver shares: its parameters, the result file it writes, and steps and
+# waits that are bounded and end the session on the first failure. A driver may set
+# `describe` to add its own fields to the result.
+LUA_HARNESS = r"""
 local here = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2))
 local params = vim.json.decode(table.concat(vim.fn.readfile(here .. '/params.json'), '\n'))
-local ns = vim.api.nvim_create_namespace('nvim.lsp.inline_completion')
 local result = { steps = {} }
 local done = false
-
-local function ghost(buf)
-  local parts = {}
-  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })) do
-    for _, chunk in ipairs(mark[4].virt_text or {}) do
-      table.insert(parts, chunk[1])
-    end
-    for _, line in ipairs(mark[4].virt_lines or {}) do
-      table.insert(parts, '\n')
-      for _, chunk in ipairs(line) do
-        table.insert(parts, chunk[1])
-      end
-    end
-  end
-  return table.concat(parts)
-end
+local describe = function() end
 
 local function client()
   return vim.lsp.get_clients({ bufnr = 0, name = 'qwen_lsp' })[1]
@@ -99,17 +84,8 @@ local function finish(err)
   result.ok = err == nil
   result.error = err
   result.lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
-  result.mode = vim.api.nvim_get_mode().mode
-  result.ghost_now = ghost(0)
   result.nvim = tostring(vim.version())
-  local c = client()
-  result.client = c and {
-    name = c.name,
-    initialized = c.initialized,
-    inline_completion_provider = c.server_capabilities
-      and c.server_capabilities.inlineCompletionProvider ~= nil,
-    inline_completion_enabled = vim.lsp.inline_completion.is_enabled({ bufnr = 0 }),
-  } or vim.NIL
+  describe()
   result.messages = vim.fn.execute('messages')
   vim.fn.writefile({ vim.json.encode(result) }, params.result_file)
   vim.cmd(err == nil and 'qall!' or 'cquit! 1')
@@ -132,6 +108,44 @@ local function wait(what, predicate)
   if not vim.wait(params.wait_ms, predicate, 20) then
     error(('timed out after %d ms waiting for %s'):format(params.wait_ms, what), 0)
   end
+end
+"""
+
+# The check. Each step runs from the event loop (vim.schedule); vim.wait bounds every wait and
+# a watchdog ends the session whatever happens. Exit code 0 only when every step passed.
+CHECK_LUA = (
+    LUA_HARNESS
+    + r"""
+local ns = vim.api.nvim_create_namespace('nvim.lsp.inline_completion')
+
+local function ghost(buf)
+  local parts = {}
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })) do
+    for _, chunk in ipairs(mark[4].virt_text or {}) do
+      table.insert(parts, chunk[1])
+    end
+    for _, line in ipairs(mark[4].virt_lines or {}) do
+      table.insert(parts, '\n')
+      for _, chunk in ipairs(line) do
+        table.insert(parts, chunk[1])
+      end
+    end
+  end
+  return table.concat(parts)
+end
+
+-- What this check adds to the result file.
+describe = function()
+  result.mode = vim.api.nvim_get_mode().mode
+  result.ghost_now = ghost(0)
+  local c = client()
+  result.client = c and {
+    name = c.name,
+    initialized = c.initialized,
+    inline_completion_provider = c.server_capabilities
+      and c.server_capabilities.inlineCompletionProvider ~= nil,
+    inline_completion_enabled = vim.lsp.inline_completion.is_enabled({ bufnr = 0 }),
+  } or vim.NIL
 end
 
 local attached = false
@@ -200,6 +214,7 @@ vim.api.nvim_create_autocmd('VimEnter', {
   end,
 })
 """
+)
 
 
 def find_nvim() -> Path | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.clients.test_neovim import (
+    LUA_HARNESS,
     Outcome,
     Session,
     find_nvim,
@@ -36,49 +37,9 @@ EXPECTED = ["def add(a, b):", '    """Return the sum of a and b."""', "    retur
 
 # Each step runs from the event loop; vim.wait bounds every wait and a watchdog ends the
 # session whatever happens. Exit code 0 only when every step passed.
-CHECK_LUA = r"""
-local here = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2))
-local params = vim.json.decode(table.concat(vim.fn.readfile(here .. '/params.json'), '\n'))
-local result = { steps = {} }
-local done = false
-
-local function client()
-  return vim.lsp.get_clients({ bufnr = 0, name = 'qwen_lsp' })[1]
-end
-
-local function finish(err)
-  if done then
-    return
-  end
-  done = true
-  result.ok = err == nil
-  result.error = err
-  result.lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
-  result.nvim = tostring(vim.version())
-  result.messages = vim.fn.execute('messages')
-  vim.fn.writefile({ vim.json.encode(result) }, params.result_file)
-  vim.cmd(err == nil and 'qall!' or 'cquit! 1')
-end
-
-local function step(name, fn)
-  return function()
-    if done then
-      return
-    end
-    table.insert(result.steps, name)
-    local ok, err = xpcall(fn, debug.traceback)
-    if not ok then
-      finish(name .. ': ' .. tostring(err))
-    end
-  end
-end
-
-local function wait(what, predicate)
-  if not vim.wait(params.wait_ms, predicate, 20) then
-    error(('timed out after %d ms waiting for %s'):format(params.wait_ms, what), 0)
-  end
-end
-
+CHECK_LUA = (
+    LUA_HARNESS
+    + r"""
 local attached = false
 vim.api.nvim_create_autocmd('LspAttach', {
   callback = function(args)
@@ -135,6 +96,7 @@ vim.api.nvim_create_autocmd('VimEnter', {
   end,
 })
 """
+)
 
 
 def make_action_session(root: Path, nvim: Path, base_url: str) -> Session:

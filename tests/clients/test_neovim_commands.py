@@ -22,7 +22,13 @@ from typing import Any
 
 import pytest
 
-from tests.clients.test_neovim import Outcome, make_session, require_nvim, run_check
+from tests.clients.test_neovim import (
+    LUA_HARNESS,
+    Outcome,
+    make_session,
+    require_nvim,
+    run_check,
+)
 from tests.fakes.llm_server import FakeLLM
 
 # Like test_neovim's init.lua, plus `params.setup` merged into the setup() options.
@@ -40,47 +46,10 @@ require('qwen_lsp').setup(vim.tbl_extend('force', {
 """
 
 # Steps run from the event loop, every wait is bounded, and a watchdog ends the session.
-PRELUDE = r"""
-local here = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2))
-local params = vim.json.decode(table.concat(vim.fn.readfile(here .. '/params.json'), '\n'))
-local result = { steps = {}, seen = {} }
-local done = false
-
-local function client()
-  return vim.lsp.get_clients({ bufnr = 0, name = 'qwen_lsp' })[1]
-end
-
-local function finish(err)
-  if done then
-    return
-  end
-  done = true
-  result.ok = err == nil
-  result.error = err
-  result.lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
-  result.messages = vim.fn.execute('messages')
-  vim.fn.writefile({ vim.json.encode(result) }, params.result_file)
-  vim.cmd(err == nil and 'qall!' or 'cquit! 1')
-end
-
-local function step(name, fn)
-  return function()
-    if done then
-      return
-    end
-    table.insert(result.steps, name)
-    local ok, err = xpcall(fn, debug.traceback)
-    if not ok then
-      finish(name .. ': ' .. tostring(err))
-    end
-  end
-end
-
-local function wait(what, predicate)
-  if not vim.wait(params.wait_ms, predicate, 20) then
-    error(('timed out after %d ms waiting for %s'):format(params.wait_ms, what), 0)
-  end
-end
+PRELUDE = (
+    LUA_HARNESS
+    + r"""
+result.seen = {}
 
 -- The text of the floating windows open now.
 local function floats()
@@ -124,6 +93,7 @@ local function start(first)
   })
 end
 """
+)
 
 STATUS_AND_COMMANDS = r"""
 local status_events = 0
