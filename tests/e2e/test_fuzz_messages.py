@@ -47,7 +47,7 @@ async def _play(fake: FakeLLM, tmp: Path, operations: list) -> None:
         "provider": "openai-compatible",
         "baseUrl": fake.openai_base_url,
         "promptMode": "fim",
-        "completion": {"timeoutMs": 2000},
+        "completion": {"timeoutMs": 10000},
     }
     async with running_server(tmp, clean_env(tmp), init_options=options) as client:
         uris = [(tmp / f"doc{i}.{LANGUAGES[i][1]}").as_uri() for i in range(4)]
