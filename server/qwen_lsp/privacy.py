@@ -245,3 +245,14 @@ def is_sensitive_path(path: str) -> bool:
     """Files never read into a prompt, whatever the settings say (`.env`, keys, credentials)."""
     name = PurePosixPath(path.replace("\\", "/")).name
     return any(fnmatch(name, pattern) for pattern in SENSITIVE_NAMES)
+
+
+def is_excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    """Whether `path` (relative, with "/") matches an `exclude` glob, by path or by name."""
+    name = path.rsplit("/", 1)[-1]
+    return any(fnmatch(path, p) or fnmatch(name, p) for p in patterns)
+
+
+def is_never_read(path: str, exclude: tuple[str, ...]) -> bool:
+    """Files whose text never goes into a prompt: excluded ones and sensitive ones."""
+    return is_sensitive_path(path) or is_excluded(path, exclude)

@@ -13,6 +13,8 @@ Short texts are rougher: treat it as a budget, not a count.
 
 from __future__ import annotations
 
+from qwen_lsp.model import GenerationRequest
+
 
 def _classes() -> bytes:
     """A bytes.translate table putting each UTF-8 byte into one class letter."""
@@ -67,3 +69,13 @@ def estimate_tokens(text: str) -> int:
         + _PER_CHUNK * len(data.split())
     )
     return max(1, round(estimate))
+
+
+_MESSAGE_OVERHEAD_TOKENS = 4  # the role and separators of each chat message
+
+
+def request_tokens(request: GenerationRequest) -> int:
+    """The estimated input tokens of a whole request: its raw prompt or its messages."""
+    if request.prompt is not None:
+        return estimate_tokens(request.prompt)
+    return sum(estimate_tokens(m.content) + _MESSAGE_OVERHEAD_TOKENS for m in request.messages)

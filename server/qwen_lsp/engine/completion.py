@@ -13,21 +13,20 @@ without one goes into the spend ledger.
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import logging
 from dataclasses import dataclass, replace
 
 from qwen_lsp import errors
 from qwen_lsp.cache import answer_key
-from qwen_lsp.context.budget import estimate_tokens
+from qwen_lsp.context.budget import request_tokens
 from qwen_lsp.context.extract import CursorContext
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.reuse import MAX_TYPED_AHEAD, Anchor, Remembered
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.engine.sessions import CompletionSessions, DocumentSession, Ticket
-from qwen_lsp.model import Generation, GenerationRequest, Position, PromptMode, Suggestion, Usage
+from qwen_lsp.model import Generation, Position, PromptMode, Suggestion, Usage
 from qwen_lsp.postprocess import FilterContext, SyntaxProbe, process
-from qwen_lsp.privacy import is_sensitive_path
+from qwen_lsp.privacy import is_excluded, is_sensitive_path
 from qwen_lsp.prompts import CompletionPrompt, Snippet, build_completion_prompt
 from qwen_lsp.providers.base import Provider
 
@@ -47,11 +46,6 @@ class CompletionTarget:
     path: str = ""  # relative to the workspace, as the model sees it
     language_id: str | None = None  # as the editor names it
     key: str = ""  # identifies the document across requests (its URI); default: `path`
-
-
-def is_excluded(path: str, patterns: tuple[str, ...]) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
 def unsuitable_file(runtime: Runtime, target: CompletionTarget) -> str | None:
@@ -289,7 +283,7 @@ async def _generate(
             continue
         except asyncio.CancelledError:
             # The request went out and was abandoned: providers bill the prompt they read.
-            runtime.tally.record_call(FEATURE, model, Usage(_prompt_tokens(prompt.request), 0))
+            runtime.tally.record_call(FEATURE, model, Usage(request_tokens(prompt.request), 0))
             raise
         runtime.tally.record_call(FEATURE, generation.model or model, generation.usage)
         runtime.cache.set(key, generation, background=True)
@@ -297,15 +291,6 @@ async def _generate(
             runtime.modes.remember(settings.provider, runtime.loaded.base_url, model, mode)
         return generation, mode, False
     raise last_error or errors.UnsupportedMode(f"no prompt mode offered for {model}")
-
-
-def _prompt_tokens(request: GenerationRequest) -> int:
-    text = (
-        request.prompt
-        if request.prompt is not None
-        else "".join(m.content for m in request.messages)
-    )
-    return estimate_tokens(text)
 
 
 def _settle_saving(

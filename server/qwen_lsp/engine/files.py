@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from qwen_lsp.context.languages import language_for
-from qwen_lsp.engine.completion import is_excluded
-from qwen_lsp.privacy import is_sensitive_path
+from qwen_lsp.privacy import is_never_read
 
 # Source files without a bundled grammar are still worth a review (cut at lines).
 _OTHER_SOURCES = frozenset(
@@ -74,7 +73,7 @@ def select_files(
         found.add(path)
         if path not in named and not is_source(path):
             continue
-        if is_excluded(path, exclude) or is_sensitive_path(path):
+        if is_never_read(path, exclude):
             if path in named:
                 selection.skipped.append(f"{path}: matches the exclude setting or holds secrets")
             continue

@@ -28,13 +28,12 @@ from typing import Any
 
 from qwen_lsp import errors
 from qwen_lsp.cache import answer_key
-from qwen_lsp.context.budget import estimate_tokens
+from qwen_lsp.context.budget import request_tokens
 from qwen_lsp.engine.answers import code_from_answer
 from qwen_lsp.engine.chunks import Chunk
-from qwen_lsp.engine.completion import is_excluded
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import SEVERITIES, Finding, Generation, GenerationRequest, Message, Usage
-from qwen_lsp.privacy import is_sensitive_path
+from qwen_lsp.privacy import is_excluded, is_sensitive_path
 from qwen_lsp.prompts import Template
 
 log = logging.getLogger(__name__)
@@ -45,7 +44,6 @@ RATE_LIMIT_RETRIES = 6  # 429s one chunk may meet before it gives up
 TRANSIENT_RETRIES = 2  # endpoint down, deadline, broken stream
 _BACKOFF_START = 1.0  # seconds, doubled per retry when the endpoint names no wait
 _BACKOFF_CAP = 60.0
-_MESSAGE_OVERHEAD_TOKENS = 4  # role and separators of each chat message
 _FENCED_JSON = re.compile(r"```(?:json)?\s*\n(.*?)\n?```", re.DOTALL)
 
 
@@ -134,10 +132,6 @@ def build_prompt(runtime: Runtime, chunk: Chunk, root: Path | None = None) -> Re
         request=request,
     )
     return ReviewPrompt(request, key)
-
-
-def prompt_tokens(request: GenerationRequest) -> int:
-    return sum(estimate_tokens(m.content) + _MESSAGE_OVERHEAD_TOKENS for m in request.messages)
 
 
 # -- the answer ------------------------------------------------------------------------------
@@ -459,7 +453,7 @@ class Reviewer:
             raise RunStopped(f"spend budget reached: {budget.reason}")
         if self.max_cost is None:
             return 0.0
-        worst = Usage(prompt_tokens(request), request.max_tokens)
+        worst = Usage(request_tokens(request), request.max_tokens)
         amount, currency = self.runtime.ledger.prices.cost(request.model, worst)
         worst_cost = self.runtime.ledger.prices.convert(amount, currency, self.currency)
         if self._run.cost + self._reserved + worst_cost > self.max_cost:
@@ -577,7 +571,7 @@ def preview(
         prompt = build_prompt(runtime, chunk, root)
         out.append(
             ChunkPreview(
-                chunk, prompt_tokens(prompt.request), runtime.cache.get(prompt.key) is not None
+                chunk, request_tokens(prompt.request), runtime.cache.get(prompt.key) is not None
             )
         )
     return out

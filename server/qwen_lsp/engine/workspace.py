@@ -34,7 +34,7 @@ from qwen_lsp.context.snippets import (
 )
 from qwen_lsp.context.tags import has_tags
 from qwen_lsp.model import Position
-from qwen_lsp.privacy import is_sensitive_path
+from qwen_lsp.privacy import is_never_read
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class Workspace:
         policy = IndexPolicy(
             max_files=settings.context.max_files,
             max_file_size=settings.max_file_size,
-            excluded=lambda path: _excluded(path, exclude),
+            excluded=lambda path: is_never_read(path, exclude),
         )
         changed = (exclude, policy.max_files, policy.max_file_size) != (
             self._exclude,
@@ -314,10 +314,3 @@ class Workspace:
         while len(self._windows) > _WINDOW_CACHE:
             self._windows.popitem(last=False)
         return windows
-
-
-def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
-    """The one meaning of `exclude` (completion's), and names that may hold secrets."""
-    from qwen_lsp.engine.completion import is_excluded  # see list_folder_files
-
-    return is_sensitive_path(path) or is_excluded(path, patterns)
