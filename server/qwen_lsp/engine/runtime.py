@@ -7,6 +7,7 @@ message a user sees here, in one place (`explain`).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -102,9 +103,25 @@ class Runtime:
             )
         endpoint = self.endpoint(settings.completion.timeout_ms / 1000)
         if self._provider is None or endpoint != self._endpoint:
+            if self._provider is not None:
+                self._close_later(self._provider)  # its connections go with the old settings
             self._provider = RedactingProvider(create_provider(endpoint))
             self._endpoint = endpoint
         return self._provider
+
+    @staticmethod
+    def _close_later(provider: Provider) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop, no open connections to close
+        task = loop.create_task(provider.aclose())
+
+        def closed(done: asyncio.Task[None]) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                log.debug("closing the previous provider: %s", done.exception())
+
+        task.add_done_callback(closed)
 
     def candidate_modes(self, provider: Provider, model: str) -> tuple[PromptMode, ...]:
         if self.settings.forced_mode is not None:

@@ -73,7 +73,10 @@ async def completion(
     if not suggestions or doc is None:
         return types.CompletionList(is_incomplete=True, items=[])
     # Clients filter items by the word before the cursor, so the item replaces that word.
-    line_prefix = doc.source.line(params.position.line)[: params.position.character]
+    # (Offsets, not `character`: that counts in the negotiated encoding, not in characters.)
+    source, line = doc.source, params.position.line
+    cursor = source.offset_at(Position(line, params.position.character))
+    line_prefix = source.text[source.line_start(line) : cursor]
     word = m.group(0) if (m := _WORD_TAIL.search(line_prefix)) else ""
     start = types.Position(params.position.line, params.position.character - len(word))
     items = []
