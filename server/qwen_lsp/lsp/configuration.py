@@ -60,9 +60,7 @@ def reload(ls: QwenLanguageServer) -> None:
         # Completions may have been turned on or off: the editors' status bars must hear it.
         ls.runtime.completions.changed()
     for problem in loaded.problems:
-        if problem not in ls.shown_problems:
-            ls.shown_problems.add(problem)
-            ls.show(f"qwen-lsp: {problem}")
+        ls.runtime.tell_once(f"setting:{problem}", f"qwen-lsp: {problem}")
 
 
 async def pull_workspace_configuration(ls: QwenLanguageServer) -> None:

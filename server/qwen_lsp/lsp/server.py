@@ -71,7 +71,6 @@ class QwenLanguageServer(LanguageServer):
         self.init_options: Any = None
         self.workspace_config: Any = None
         self.workspace_trusted = False
-        self.shown_problems: set[str] = set()
         self.main_loop: asyncio.AbstractEventLoop | None = None  # set at initialize
         self.locale: str | None = None  # the editor's UI language, e.g. "zh-cn"
         # Set once the editor's workspace/configuration has been read after `initialized`:
