@@ -2,6 +2,6 @@
 
 import sys
 
-from qwen_lsp.cli import main
+from qwen_lsp.cli.main import main
 
 sys.exit(main())

@@ -27,19 +27,24 @@ import ipaddress
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 from urllib.parse import urlparse
 
-import tomllib
-
 from qwen_lsp.model import PromptMode
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 ProviderName = Literal["dashscope", "openai", "openai-compatible"]
 
-# Native API bases per DashScope region (PROVIDERS.md); compatible mode swaps the path.
+# Native API bases per DashScope region (Model Studio documentation); compatible mode swaps
+# the path.
 DASHSCOPE_REGIONS: dict[str, str] = {
     "beijing": "https://dashscope.aliyuncs.com/api/v1",
     "singapore": "https://dashscope-intl.aliyuncs.com/api/v1",

@@ -9,17 +9,18 @@ import pytest
 
 from qwen_lsp.config import CustomAction, validate
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.action_prompts import PromptSources, load_template
-from qwen_lsp.engine.actions import ActionTarget, Problem, offer_actions
-from qwen_lsp.engine.answers import (
+from qwen_lsp.engine.actions.conventions import is_test_file, offers_tests, plan_unit_tests
+from qwen_lsp.engine.actions.offers import offer_actions
+from qwen_lsp.engine.actions.regions import comments_in, region_for
+from qwen_lsp.engine.actions.running import ActionTarget, Problem
+from qwen_lsp.engine.actions.templates import PromptSources, load_template
+from qwen_lsp.model import Position
+from qwen_lsp.postprocess.answers import (
     code_changed,
     code_from_answer,
     prose_from_answer,
     syntax_problem,
 )
-from qwen_lsp.engine.regions import comments_in, region_for
-from qwen_lsp.engine.testing_conventions import is_test_file, offers_tests, plan_unit_tests
-from qwen_lsp.model import Position
 
 CURSOR = "█"
 
@@ -297,7 +298,7 @@ def test_custom_actions_are_checked_entry_by_entry():
     ],
 )
 def test_answer_language(setting: str, locale: str | None, code: str, expected: str):
-    from qwen_lsp.engine.actions import _answer_language
+    from qwen_lsp.engine.actions.running import _answer_language
 
     settings, _ = validate({"language": setting})
     target = ActionTarget(

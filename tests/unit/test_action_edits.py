@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qwen_lsp.engine.edits import Replacement, apply_edits, changed_characters, minimal_edits
+from qwen_lsp.engine.actions.edits import (
+    Replacement,
+    apply_edits,
+    changed_characters,
+    minimal_edits,
+)
 
 CASES = [
     # (description, old, new, expected replacements as (old text replaced, new text))

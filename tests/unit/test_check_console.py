@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from qwen_lsp.check import Console
-from qwen_lsp.engine.review import Progress
+from qwen_lsp.cli.check import Console
+from qwen_lsp.engine.review.run import Progress
 
 
 class Terminal(io.StringIO):

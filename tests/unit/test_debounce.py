@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from qwen_lsp.engine.debounce import DEFAULT_DELAY, MAX_DELAY, MIN_DELAY, TypingRhythm
+from qwen_lsp.engine.completion.debounce import DEFAULT_DELAY, MAX_DELAY, MIN_DELAY, TypingRhythm
 
 
 def typed(gaps: list[float]) -> TypingRhythm:

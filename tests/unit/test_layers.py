@@ -1,25 +1,32 @@
-"""The dependency rule of DESIGN.md, checked on the source: imports point one way only."""
+"""The dependency rule, checked on the source: imports point one way only.
+
+The layers (README, "Architecture"): `cli` and `lsp` over the `engine`, the engine over
+`context`, `prompts`, `postprocess`, `providers`, `cache` and `spend`, all of them over the
+base modules (`model`, `config`, `errors`, ...). Inside the engine, the three use cases
+(`completion/`, `actions/`, `review/`) never import one another; `lsp/` and `cli/` reach the
+engine only through the names `engine/__init__.py` exports; only `engine/ask.py` calls a
+provider's `generate`; and no package has an import cycle.
+"""
 
 from __future__ import annotations
 
 import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "server" / "qwen_lsp"
 
-BASE = {"model", "config", "errors", "special_tokens", "log", "privacy"}
+BASE = {"model", "config", "errors", "special_tokens", "log", "privacy", "__init__"}
 # Which parts of qwen_lsp each part may import (besides itself).
 ALLOWED: dict[str, set[str]] = {
-    "cli": {"*"},
     "__main__": {"cli"},
-    "doctor": {"*"} - {"lsp", "cli"},
-    "prompt_inspector": {"*"} - {"lsp", "cli"},
-    "check": {"*"} - {"lsp", "cli"},
-    "stats_report": {"engine", "spend", *BASE},  # `qwen-lsp stats`: reads the ledger
+    "cli": {"engine", "context", "reporting", "spend", "cache", "lsp", *BASE},  # lsp: to serve
+    "lsp": {"engine", "context", "spend", *BASE},
     "reporting": {*BASE},  # pure: findings in, report text out
-    "lsp": {"engine", "context", "log", *BASE, "__init__"},
     "engine": {"context", "prompts", "postprocess", "providers", "cache", "spend", *BASE},
     "context": BASE,
     "prompts": {"context", *BASE},
@@ -27,58 +34,218 @@ ALLOWED: dict[str, set[str]] = {
     "providers": BASE,
     "cache": BASE,
     "spend": BASE,
-    "data": set(),
-    "config": {"model", "errors"},
+    "config": {"model", "errors", "__init__"},
+    "privacy": {"__init__"},
     "model": set(),
     "errors": set(),
     "special_tokens": set(),
-    "privacy": set(),
     "log": set(),
     "__init__": set(),
 }
+USE_CASES = {"completion", "actions", "review"}
 PROTOCOL_LIBRARIES = {"pygls", "lsprotocol"}
 SDKS = {"openai", "dashscope", "httpx", "httpx2"}
 
 
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(["qwen_lsp", *parts])
+
+
+def is_package(path: Path) -> bool:
+    return path.name == "__init__.py"
+
+
+def sources() -> Iterator[Path]:
+    yield from sorted(PACKAGE.rglob("*.py"))
+
+
+def _type_checking_block(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
 def imports_of(path: Path) -> set[str]:
+    """Every qwen_lsp or third-party module `path` imports, at any depth, resolved to absolute
+    names; `from package import name` counts as importing `package.name` when that is a
+    module. Imports under `if TYPE_CHECKING:` never run and are left out."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    own = module_name(path)
+    package = own if is_package(path) else own.rpartition(".")[0]
+
+    def visit(node: ast.AST) -> None:
+        if _type_checking_block(node):
+            return
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            submodules = {f"{module}.{alias.name}" for alias in node.names}
+            submodules = {name for name in submodules if _module_path(name) is not None}
+            names.update(submodules)
+            if len(submodules) < len(node.names):  # not only submodules: the module itself
+                names.add(module)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
     return names
 
 
+def _module_path(name: str) -> Path | None:
+    if not name.startswith("qwen_lsp."):
+        return None
+    relative = Path(*name.split(".")[1:])
+    for candidate in (PACKAGE / relative.with_suffix(".py"), PACKAGE / relative / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def part_of(path: Path) -> str:
-    relative = path.relative_to(PACKAGE)
-    return relative.parts[0].removesuffix(".py")
+    return path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+
+
+def use_case_of(name: str) -> str | None:
+    parts = name.split(".")
+    if len(parts) > 2 and parts[1] == "engine" and parts[2] in USE_CASES:
+        return parts[2]
+    return None
 
 
 def test_every_part_has_a_rule():
-    parts = {part_of(p) for p in PACKAGE.rglob("*.py")}
+    parts = {part_of(p) for p in sources()}
     assert parts <= set(ALLOWED), f"add a layering rule for {parts - set(ALLOWED)}"
 
 
 def test_imports_point_one_way():
     wrong = []
-    for path in PACKAGE.rglob("*.py"):
+    for path in sources():
         part = part_of(path)
+        where = path.relative_to(PACKAGE)
         for name in imports_of(path):
             top = name.split(".")[0]
             if top in PROTOCOL_LIBRARIES and part != "lsp":
-                wrong.append(f"{path.relative_to(PACKAGE)} imports {name}: only lsp/ may")
+                wrong.append(f"{where} imports {name}: only lsp/ may")
             if top in SDKS and not (part == "providers" and path.stem in {"openai", "dashscope"}):
-                wrong.append(f"{path.relative_to(PACKAGE)} imports {name}: only its provider may")
+                wrong.append(f"{where} imports {name}: only its provider may")
             if top != "qwen_lsp" or name == "qwen_lsp":
                 continue
             target = name.split(".")[1]
-            allowed = ALLOWED[part]
-            if target != part and "*" not in allowed and target not in allowed:
-                wrong.append(f"{path.relative_to(PACKAGE)} imports {name}")
-            if "*" in allowed and target in {"lsp", "cli"} and part not in {"cli", "__main__"}:
+            if target != part and target not in ALLOWED[part]:
+                wrong.append(f"{where} imports {name}")
+    assert wrong == []
+
+
+def test_a_use_case_never_imports_another():
+    wrong = []
+    for path in sources():
+        mine = use_case_of(module_name(path))
+        if mine is None:
+            continue
+        for name in imports_of(path):
+            theirs = use_case_of(name)
+            if theirs is not None and theirs != mine:
                 wrong.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert wrong == []
+
+
+def test_lsp_and_cli_use_the_engine_through_its_entry_points():
+    wrong = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in sources()
+        if part_of(path) in {"lsp", "cli"}
+        for name in imports_of(path)
+        if name.startswith("qwen_lsp.engine.")
+    ]
+    assert wrong == []
+
+
+def test_the_engine_exports_what_it_names():
+    code = (
+        "import qwen_lsp.engine as e\n"
+        "missing = [n for n in e.__all__ if getattr(e, n, None) is None]\n"
+        "print(missing)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def calls_generate(path: Path) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "generate"
+        for node in ast.walk(tree)
+    )
+
+
+def test_only_ask_calls_a_provider():
+    callers = [
+        path.relative_to(PACKAGE).as_posix()
+        for path in sources()
+        if part_of(path) != "providers" and calls_generate(path)
+    ]
+    assert callers == ["engine/ask.py"]
+
+
+def import_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for path in sources():
+        own = module_name(path)
+        graph[own] = {
+            name for name in imports_of(path) if _module_path(name) is not None and name != own
+        }
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]], within: str) -> list[str] | None:
+    """A cycle among the modules of package `within` (its own modules only), or None."""
+    inside = {m for m in graph if m == within or m.startswith(within + ".")}
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    path: list[str] = []
+
+    def walk(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node] & inside):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := walk(nxt)) is not None:
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(inside):
+        if start not in state and (found := walk(start)) is not None:
+            return found
+    return None
+
+
+PACKAGES = sorted(
+    module_name(p) for p in PACKAGE.rglob("__init__.py") if module_name(p) != "qwen_lsp"
+)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_import_cycle_inside(package: str):
+    assert find_cycle(import_graph(), package) is None
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    graph = {"p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": {"p.a"}, "p": set()}
+    assert find_cycle(graph, "p") == ["p.a", "p.b", "p.c", "p.a"]
+    assert find_cycle({"p.a": {"p.b"}, "p.b": set(), "p": set()}, "p") is None
 
 
 def reads_environment(path: Path) -> bool:
@@ -96,16 +263,15 @@ def reads_environment(path: Path) -> bool:
 
 def test_only_config_reads_the_environment():
     readers = [
-        path.relative_to(PACKAGE).as_posix()
-        for path in PACKAGE.rglob("*.py")
-        if reads_environment(path)
+        path.relative_to(PACKAGE).as_posix() for path in sources() if reads_environment(path)
     ]
     assert readers == ["config.py"]
 
 
 def test_starting_the_server_imports_no_sdk():
     code = (
-        "import sys; import qwen_lsp.lsp.server, qwen_lsp.engine.completion, qwen_lsp.providers; "
+        "import sys; import qwen_lsp.lsp.server, qwen_lsp.engine.completion.complete; "
+        "import qwen_lsp.providers; "
         "print(sorted(m for m in ('openai', 'dashscope') if m in sys.modules))"
     )
     out = subprocess.run(

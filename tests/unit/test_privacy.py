@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.engine.runtime import redact_request
 from qwen_lsp.model import GenerationRequest, Message
 from qwen_lsp.privacy import PLACEHOLDER, is_sensitive_path, redact_secrets
+from qwen_lsp.providers.redacting import redact_request
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "secrets"
 SECRETS = [line for line in (DATA / "secrets.txt").read_text().splitlines() if line]

@@ -30,7 +30,7 @@ from qwen_lsp.errors import (
     UnsupportedMode,
 )
 from qwen_lsp.model import GenerationRequest, Message, PromptMode
-from qwen_lsp.providers.base import Endpoint, Provider, create_provider
+from qwen_lsp.providers import Endpoint, Provider, create_provider
 from qwen_lsp.providers.dashscope import DashScopeProvider
 from qwen_lsp.providers.openai import OpenAIProvider
 from tests.fakes.llm_server import DASHSCOPE_PATH, FakeLLM, estimate_tokens
@@ -126,7 +126,7 @@ def test_sdks_are_imported_only_when_a_request_is_made() -> None:
     code = (
         "import sys\n"
         "import qwen_lsp.providers\n"
-        "from qwen_lsp.providers.base import Endpoint, create_provider\n"
+        "from qwen_lsp.providers import Endpoint, create_provider\n"
         "for kind in ('openai', 'openai-compatible', 'dashscope'):\n"
         "    create_provider(Endpoint(kind, 'http://127.0.0.1:9', api_key='k')).modes('m')\n"
         "heavy = [m for m in ('openai', 'dashscope', 'httpx', 'httpx2', 'aiohttp')"
@@ -439,7 +439,7 @@ def test_dashscope_without_base_url_uses_the_sdk_default_from_the_environment(
     code = (
         "import asyncio\n"
         "from qwen_lsp.model import GenerationRequest, Message\n"
-        "from qwen_lsp.providers.base import Endpoint, create_provider\n"
+        "from qwen_lsp.providers import Endpoint, create_provider\n"
         "async def main():\n"
         "    provider = create_provider(Endpoint('dashscope', None, api_key='k'))\n"
         "    fim = GenerationRequest(model='qwen-coder-turbo', prompt='x')\n"

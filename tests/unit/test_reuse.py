@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qwen_lsp.engine.reuse import Anchor, Remembered, remainder
+from qwen_lsp.engine.completion.reuse import Anchor, Remembered, remainder
 from qwen_lsp.model import Usage
 from qwen_lsp.postprocess import FilterContext, process
 

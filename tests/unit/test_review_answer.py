@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from qwen_lsp.engine.chunks import Chunk
-from qwen_lsp.engine.diff import parse_unified_diff
-from qwen_lsp.engine.review import MalformedAnswer, numbered, parse_answer
+from qwen_lsp.engine.review.chunks import Chunk
+from qwen_lsp.engine.review.diff import parse_unified_diff
+from qwen_lsp.engine.review.prompt import numbered
+from qwen_lsp.engine.review.run import MalformedAnswer, parse_answer
 
 # Lines 21-25 of a file; 22-23 under review.
 CHUNK = Chunk(

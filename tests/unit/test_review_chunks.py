@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qwen_lsp.context.budget import estimate_tokens
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.chunks import changed_chunks, whole_file_chunks
+from qwen_lsp.engine.review.chunks import changed_chunks, whole_file_chunks
 
 
 def functions(count: int, body_lines: int = 3) -> str:

@@ -8,8 +8,8 @@ import pytest
 
 from qwen_lsp import errors
 from qwen_lsp.config import load_settings
-from qwen_lsp.engine.incidents import Incidents
-from qwen_lsp.engine.runtime import CircuitBreaker, Runtime
+from qwen_lsp.engine.failures import CircuitBreaker, Incidents
+from qwen_lsp.engine.runtime import Runtime
 
 
 class Clock:

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from qwen_lsp.engine import sessions
-from qwen_lsp.engine.reuse import Anchor, Remembered
-from qwen_lsp.engine.sessions import DocumentSession
+from qwen_lsp.engine.completion import sessions
+from qwen_lsp.engine.completion.reuse import Anchor, Remembered
+from qwen_lsp.engine.completion.sessions import DocumentSession
 from qwen_lsp.model import Usage
 
 ANCHOR = Anchor("x = ", "\n")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.engine.spend_report import format_report, money, report_json, spend_report
 from qwen_lsp.model import Usage
 from qwen_lsp.spend import Ledger
+from qwen_lsp.spend.report import format_report, money, report_json, spend_report
 
 
 def test_periods_per_model_with_a_total_in_one_currency(tmp_path: Path):

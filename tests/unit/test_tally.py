@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.engine.tally import REFRESH_SECONDS, Tally
 from qwen_lsp.model import Usage
 from qwen_lsp.spend import Ledger, check_budget
+from qwen_lsp.spend.tally import REFRESH_SECONDS, Tally
 
 
 class Clock:

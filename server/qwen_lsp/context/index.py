@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qwen_lsp.context.files import HEAD_BYTES, is_indexable_name, skip_reason
+from qwen_lsp.context.files import HEAD_BYTES, is_indexable_name, why_not_indexed
 from qwen_lsp.context.imports import (
     WILDCARD,
     ImportRef,
@@ -343,7 +343,7 @@ class WorkspaceIndex:
         except OSError:
             self._drop(path)
             return ""
-        reason = skip_reason(size, head, self.policy.max_file_size)
+        reason = why_not_indexed(size, head, self.policy.max_file_size)
         if reason is not None:
             self._put(FileEntry(path, "", size, mtime, "", skipped=reason))
             return reason

@@ -8,26 +8,22 @@ message a user sees here, in one place (`explain`).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from qwen_lsp import errors
 from qwen_lsp.cache import AnswerCache
 from qwen_lsp.config import LoadedSettings, Settings, cache_dir, is_local_url, needs_key
-from qwen_lsp.engine.incidents import Incidents, Show
-from qwen_lsp.engine.sessions import CompletionSessions
-from qwen_lsp.engine.tally import Tally
+from qwen_lsp.engine.completion.sessions import CompletionSessions
+from qwen_lsp.engine.failures import CircuitBreaker, Incidents, Show
 from qwen_lsp.engine.workspace import Workspace
-from qwen_lsp.model import Generation, GenerationRequest, Message, PromptMode
-from qwen_lsp.privacy import redact_secrets
+from qwen_lsp.model import PromptMode
 from qwen_lsp.prompts import PromptLibrary
-from qwen_lsp.providers.base import Endpoint, Provider, create_provider
+from qwen_lsp.providers import Endpoint, Provider, create_provider
 from qwen_lsp.providers.probing import ModeMemory
+from qwen_lsp.providers.redacting import RedactingProvider
 from qwen_lsp.spend import BudgetState, Ledger, check_budget, load_prices
+from qwen_lsp.spend.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -210,111 +206,3 @@ class Runtime:
         self.workspace.save()  # what changed since the last save: edits, file events
         self.cache.close()
         self.ledger.close()
-
-
-class CircuitBreaker:
-    """Stops sending to an endpoint that keeps failing, and tries again by itself.
-
-    After `THRESHOLD` failures in a row the circuit opens for a while (5 s, doubling up to
-    a minute); when that time is over one request goes through as a trial: success closes
-    the circuit, failure opens it again for longer. A 429 opens it for the Retry-After the
-    endpoint asked for.
-    """
-
-    THRESHOLD = 3
-    FIRST_BACKOFF = 5.0
-    MAX_BACKOFF = 60.0
-    COUNTED = frozenset({"unavailable", "deadline", "bad-response", "provider"})
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._failures = 0
-        self._backoff = self.FIRST_BACKOFF
-        self._open_until = 0.0
-
-    def is_open(self) -> bool:
-        return self._clock() < self._open_until
-
-    @property
-    def state(self) -> str:
-        if self.is_open():
-            return "open"
-        return "half-open" if self._failures >= self.THRESHOLD else "closed"
-
-    def retry_in(self) -> float:
-        return max(0.0, self._open_until - self._clock())
-
-    def pause(self, seconds: float) -> None:
-        self._open_until = max(self._open_until, self._clock() + seconds)
-
-    def record_failure(self) -> None:
-        self._failures += 1
-        if self._failures >= self.THRESHOLD:
-            self.pause(self._backoff)
-            self._backoff = min(self._backoff * 2, self.MAX_BACKOFF)
-
-    def record_success(self) -> None:
-        self._failures = 0
-        self._backoff = self.FIRST_BACKOFF
-        self._open_until = 0.0
-
-
-_SPECIAL_TOKEN = re.compile(r"(<\|[a-z_]+\|>)")
-
-
-class RedactingProvider:
-    """The one door to a model: every prompt has its secrets replaced before it goes out,
-    whichever feature built it (completion, action, review)."""
-
-    def __init__(self, inner: Provider) -> None:
-        self.inner = inner
-        self.endpoint = inner.endpoint
-
-    def modes(self, model: str) -> tuple[PromptMode, ...]:
-        return self.inner.modes(model)
-
-    async def generate(
-        self, request: GenerationRequest, *, timeout: float | None = None
-    ) -> Generation:
-        return await self.inner.generate(redact_request(request), timeout=timeout)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def redact_request(request: GenerationRequest) -> GenerationRequest:
-    """`request` with the secrets in its prompt or messages replaced by placeholders."""
-    found: list[str] = []
-
-    def clean(text: str) -> str:
-        redaction = redact_secrets(text)
-        found.extend(redaction.found)
-        return redaction.text
-
-    if request.prompt is not None:
-        # Each piece between Qwen's special tokens on its own, so a line right after
-        # <|fim_prefix|> or <|file_sep|> still starts a line for the patterns.
-        pieces = _SPECIAL_TOKEN.split(request.prompt)
-        prompt = "".join(p if _SPECIAL_TOKEN.fullmatch(p) else clean(p) for p in pieces)
-        cleaned = dataclasses.replace(request, prompt=prompt)
-    else:
-        messages = tuple(
-            Message(m.role, clean(m.content), partial=m.partial) for m in request.messages
-        )
-        cleaned = dataclasses.replace(request, messages=messages)
-    if not found:
-        return request
-    log.info("redacted %d secret(s) from a prompt: %s", len(found), ", ".join(sorted(set(found))))
-    return cleaned
-
-
-def relative_path(path: Path | None, roots: list[Path]) -> str:
-    """The path shown to the model: relative to its workspace folder, else the file name."""
-    if path is None:
-        return ""
-    for root in roots:
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
-            continue
-    return path.name

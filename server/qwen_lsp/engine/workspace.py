@@ -47,7 +47,7 @@ _WINDOW_CACHE = 8
 def list_folder_files(root: Path, exclude: tuple[str, ...], paths: Sequence[str]) -> list[str]:
     """The files under `paths` of a folder that no .gitignore rule nor `exclude` keeps out."""
     # imported here: engine.files and engine.completion import the runtime, which imports us
-    from qwen_lsp.engine.files import select_files
+    from qwen_lsp.context.files import select_files
 
     return select_files(list(paths), root, exclude).files
 
@@ -314,3 +314,15 @@ class Workspace:
         while len(self._windows) > _WINDOW_CACHE:
             self._windows.popitem(last=False)
         return windows
+
+
+def relative_path(path: Path | None, roots: list[Path]) -> str:
+    """The path shown to the model: relative to its workspace folder, else the file name."""
+    if path is None:
+        return ""
+    for root in roots:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.name

@@ -24,7 +24,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from qwen_lsp.config import user_config_file
-from qwen_lsp.engine.actions import (
+from qwen_lsp.engine import (
     EXPLAIN,
     KINDS,
     ActionFailed,
@@ -36,9 +36,9 @@ from qwen_lsp.engine.actions import (
     SpendDeclined,
     offer_actions,
     read_file_text,
+    relative_path,
     run_action,
 )
-from qwen_lsp.engine.runtime import relative_path
 from qwen_lsp.lsp.documents import OpenDocument
 from qwen_lsp.lsp.server import QwenLanguageServer
 from qwen_lsp.model import Position
@@ -55,7 +55,7 @@ _MARK = "qwenLsp"  # in `data`: this action is ours (the review feature's have t
 
 def code_action(ls: QwenLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     actions = _ai_actions(ls, params)
-    actions.extend(_review_quick_fixes(ls, params))
+    actions.extend(_other_features_actions(ls, params))
     return actions
 
 
@@ -103,21 +103,17 @@ def _code_action(
     )
 
 
-def _review_quick_fixes(
+def _other_features_actions(
     ls: QwenLanguageServer, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
-    """The review feature's quick fixes, when that feature is there."""
-    try:
-        from qwen_lsp.lsp import review  # type: ignore[attr-defined]
-
-        quick_fixes = review.quick_fixes
-    except (ImportError, AttributeError):
-        return []
-    try:
-        return list(quick_fixes(ls, params) or [])
-    except Exception:  # a failing feature never breaks another
-        log.exception("review quick fixes failed")
-        return []
+    """What other features add (the review feature's quick fixes)."""
+    found: list[types.CodeAction] = []
+    for source in ls.code_action_sources:
+        try:
+            found.extend(source(ls, params) or [])
+        except Exception:  # a failing feature never breaks another
+            log.exception("code actions of another feature failed")
+    return found
 
 
 # -- codeAction/resolve ---------------------------------------------------------------------

@@ -12,8 +12,7 @@ import re
 
 from lsprotocol import types
 
-from qwen_lsp.engine.completion import CompletionTarget, complete
-from qwen_lsp.engine.runtime import relative_path
+from qwen_lsp.engine import CompletionTarget, complete, relative_path
 from qwen_lsp.lsp import status
 from qwen_lsp.lsp.server import QwenLanguageServer
 from qwen_lsp.model import Position, Suggestion

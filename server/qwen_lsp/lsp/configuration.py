@@ -17,7 +17,7 @@ from pygls.uris import to_fs_path
 
 from qwen_lsp import errors
 from qwen_lsp.config import load_settings, log_file
-from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.engine import Runtime
 from qwen_lsp.log import set_level, use_log_file
 from qwen_lsp.lsp.server import QwenLanguageServer
 

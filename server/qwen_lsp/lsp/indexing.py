@@ -27,7 +27,7 @@ from pygls.uris import to_fs_path
 
 from qwen_lsp.context.index import WorkspaceIndex
 from qwen_lsp.context.languages import known_extensions
-from qwen_lsp.engine.workspace import Workspace
+from qwen_lsp.engine import Workspace
 from qwen_lsp.lsp.server import QwenLanguageServer
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,7 @@ from typing import Any
 from pygls.exceptions import JsonRpcInvalidParams
 
 from qwen_lsp.context.tokenizer import qwen_token_counter
-from qwen_lsp.engine.completion import CompletionTarget
-from qwen_lsp.engine.inspection import inspect_prompt
-from qwen_lsp.engine.runtime import relative_path
+from qwen_lsp.engine import CompletionTarget, inspect_prompt, relative_path
 from qwen_lsp.lsp.server import QwenLanguageServer
 from qwen_lsp.model import Position
 

@@ -21,9 +21,14 @@ from typing import Any
 
 from lsprotocol import types
 
-from qwen_lsp.engine.chunks import whole_file_chunks
-from qwen_lsp.engine.review import Progress, ReviewRun, review, skip_reason
-from qwen_lsp.engine.runtime import relative_path
+from qwen_lsp.engine import (
+    Progress,
+    ReviewRun,
+    relative_path,
+    run_review,
+    whole_file_chunks,
+    why_not_reviewed,
+)
 from qwen_lsp.lsp.documents import OpenDocument
 from qwen_lsp.lsp.server import QwenLanguageServer
 from qwen_lsp.model import Finding
@@ -65,6 +70,8 @@ def session(ls: QwenLanguageServer) -> ReviewSession:
 
 
 def register(server: QwenLanguageServer) -> None:
+    server.code_action_sources.append(quick_fixes)
+
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: QwenLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         runtime = ls.runtime
@@ -114,13 +121,13 @@ async def review_document(ls: QwenLanguageServer, uri: str) -> None:
         log.debug("review asked for a document that is not open: %s", uri)
         return
     path = relative_path(doc.path, ls.roots)
-    if (reason := skip_reason(runtime, path, doc.source.size)) is not None:
+    if (reason := why_not_reviewed(runtime, path, doc.source.size)) is not None:
         log.info("no review: %s", reason)
         return
     version = doc.version
     chunks = whole_file_chunks(doc.source, path, runtime.settings.review.chunk_tokens)
     async with _progress(ls, f"Reviewing {path}") as report:
-        run = await review(
+        run = await run_review(
             runtime,
             chunks,
             jobs=SAVE_JOBS,

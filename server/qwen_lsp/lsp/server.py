@@ -1,7 +1,5 @@
-"""The server factory: a fresh `QwenLanguageServer` with every feature registered.
-
-A factory rather than a module global, so tests and the CLI build independent instances.
-"""
+"""The language server object: pygls's server and protocol, plus the state and hooks the
+features share. `qwen_lsp.lsp.create_server` builds one with every feature registered."""
 
 from __future__ import annotations
 
@@ -18,7 +16,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from qwen_lsp import __version__
-from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.engine import Runtime
 from qwen_lsp.lsp.documents import DocumentStore
 
 log = logging.getLogger(__name__)
@@ -78,6 +76,10 @@ class QwenLanguageServer(LanguageServer):
         self.settings_ready = asyncio.Event()
         # Features that follow documents besides their own handler (the symbol index).
         self._listeners: dict[str, list[Callable[[Any], None]]] = {}
+        # Code actions other features add to textDocument/codeAction (review quick fixes).
+        self.code_action_sources: list[
+            Callable[[QwenLanguageServer, types.CodeActionParams], list[types.CodeAction]]
+        ] = []
 
     def listen(self, method: str, listener: Callable[[Any], None]) -> None:
         """Also call `listener` with the params of each didOpen/didChange/didSave/didClose,
@@ -114,16 +116,3 @@ def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:
         return asyncio.get_running_loop() is loop
     except RuntimeError:
         return False
-
-
-def create_server(cli_overrides: Mapping[str, Any] | None = None) -> QwenLanguageServer:
-    from qwen_lsp.lsp import actions, configuration, indexing, inspect, review, sync
-
-    server = QwenLanguageServer(cli_overrides)
-    configuration.register(server)  # registers completion features at initialize
-    sync.register(server)
-    actions.register(server)
-    review.register(server)  # review on save
-    indexing.register(server)  # the workspace symbol index, built after `initialized`
-    inspect.register(server)
-    return server

@@ -15,9 +15,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.engine.spend_report import format_report, money, report_json, spend_report
+from qwen_lsp.engine import Runtime
 from qwen_lsp.lsp.server import QwenLanguageServer
+from qwen_lsp.spend.report import format_report, money, report_json, spend_report
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The provider interface and the factory that picks an implementation from settings.
+"""The provider interface: what every wire implements, and where it is reached (`Endpoint`).
 
 A provider turns a `GenerationRequest` into a `Generation` over one wire. It streams
 internally, honours its deadline, raises only `qwen_lsp.errors.ProviderError` subclasses, and
@@ -42,16 +42,3 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
-
-
-def create_provider(endpoint: Endpoint) -> Provider:
-    """Build the provider for `endpoint.provider`, importing its SDK only now."""
-    if endpoint.provider == "dashscope":
-        from qwen_lsp.providers.dashscope import DashScopeProvider
-
-        return DashScopeProvider(endpoint)
-    if endpoint.provider in ("openai", "openai-compatible"):
-        from qwen_lsp.providers.openai import OpenAIProvider
-
-        return OpenAIProvider(endpoint)
-    raise ValueError(f"unknown provider {endpoint.provider!r}")

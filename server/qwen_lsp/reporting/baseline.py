@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from qwen_lsp.model import Finding
-from qwen_lsp.reporting import TOOL_NAME
+from qwen_lsp.reporting.report import TOOL_NAME
 
 BASELINE_VERSION = 1
 

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from qwen_lsp.model import Finding
-from qwen_lsp.reporting import TOOL_NAME, Report
+from qwen_lsp.reporting.report import TOOL_NAME, Report
 
 FORMAT_VERSION = 1
 

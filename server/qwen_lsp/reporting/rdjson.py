@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from qwen_lsp.model import Finding
-from qwen_lsp.reporting import TOOL_NAME, Report
+from qwen_lsp.reporting.report import TOOL_NAME, Report
 
 _SEVERITIES = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from qwen_lsp.model import Finding
-from qwen_lsp.reporting import TOOL_NAME, Report
+from qwen_lsp.reporting.report import TOOL_NAME, Report
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from qwen_lsp.reporting import Report, level_counts
+from qwen_lsp.reporting.report import Report, level_counts
 
 _COLORS = {"error": "31", "warning": "33", "info": "36"}  # red, yellow, cyan
 

@@ -19,8 +19,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from qwen_lsp.engine.debounce import TypingRhythm
-from qwen_lsp.engine.reuse import Anchor, Remembered
+from qwen_lsp.engine.completion.debounce import TypingRhythm
+from qwen_lsp.engine.completion.reuse import Anchor, Remembered
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from qwen_lsp.context.languages import get_parser
-from qwen_lsp.engine.regions import indentation
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n`]*\n(.*?)^[ \t]*\1[ \t]*$", re.DOTALL | re.MULTILINE)
 _OPEN_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n`]*\n", re.MULTILINE)
@@ -37,7 +36,7 @@ def code_from_answer(answer: str, *, indent: str = "", newline: str = "\n") -> s
         lines.pop(0)
     while lines and not lines[-1].strip():
         lines.pop()
-    if indent and lines and not indentation("\n".join(lines)):
+    if indent and lines and not common_indent("\n".join(lines)):
         lines = [indent + line if line.strip() else line for line in lines]
     return newline.join(line.rstrip() if not line.strip() else line for line in lines)
 
@@ -116,3 +115,15 @@ def _errors(root: Node) -> Iterator[Node]:
             yield node
             continue
         stack.extend(child for child in node.children if child.has_error or child.is_missing)
+
+
+def common_indent(text: str) -> str:
+    """The indentation every non-blank line of `text` shares."""
+    indents = [line[: len(line) - len(line.lstrip())] for line in text.splitlines() if line.strip()]
+    if not indents:
+        return ""
+    shared = indents[0]
+    for indent in indents[1:]:
+        while not indent.startswith(shared):
+            shared = shared[:-1]
+    return shared

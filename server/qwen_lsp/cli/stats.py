@@ -13,11 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from qwen_lsp.cli import EXIT_OK, EXIT_PROBLEM
 from qwen_lsp.config import cache_dir, load_settings
-from qwen_lsp.engine.spend_report import format_report, report_json, spend_report
 from qwen_lsp.spend import Ledger, load_prices
-
-EXIT_OK, EXIT_PROBLEM = 0, 2
+from qwen_lsp.spend.report import format_report, report_json, spend_report
 
 
 def run_stats(

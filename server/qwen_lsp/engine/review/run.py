@@ -14,235 +14,37 @@ provider faults cost only the chunk they hit.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import random
-import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from qwen_lsp import errors
-from qwen_lsp.cache import answer_key
 from qwen_lsp.context.budget import request_tokens
-from qwen_lsp.engine.answers import code_from_answer
-from qwen_lsp.engine.chunks import Chunk
+from qwen_lsp.engine.review.answers import ChunkFindings, MalformedAnswer, parse_answer
+from qwen_lsp.engine.review.chunks import Chunk
+from qwen_lsp.engine.review.prompt import build_prompt
 from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.model import SEVERITIES, Finding, Generation, GenerationRequest, Message, Usage
+from qwen_lsp.model import Finding, Generation, GenerationRequest, Usage
 from qwen_lsp.privacy import is_excluded, is_sensitive_path
-from qwen_lsp.prompts import Template
 
 log = logging.getLogger(__name__)
 
 FEATURE = "review"
-CACHE_MODE = "review"
 RATE_LIMIT_RETRIES = 6  # 429s one chunk may meet before it gives up
 TRANSIENT_RETRIES = 2  # endpoint down, deadline, broken stream
 _BACKOFF_START = 1.0  # seconds, doubled per retry when the endpoint names no wait
 _BACKOFF_CAP = 60.0
-_FENCED_JSON = re.compile(r"```(?:json)?\s*\n(.*?)\n?```", re.DOTALL)
-
-
-class MalformedAnswer(errors.BadResponse):
-    """The model answered, but not with the review answer schema."""
-
-    kind = "bad-review-answer"
 
 
 class RunStopped(errors.QwenLspError):
     """The run cannot go on: the budget or `max_cost` is reached, or the key is refused."""
 
 
-# -- the prompt ------------------------------------------------------------------------------
-
-
-def _template(runtime: Runtime, name: str, root: Path | None) -> Template:
-    """The user's template from `review.promptDir` when it has one, else the shipped one."""
-    folder = runtime.settings.review.prompt_dir
-    if folder:
-        path = Path(folder).expanduser()
-        if not path.is_absolute() and root is not None:
-            path = root / path
-        try:
-            return Template(f"review/{name}", (path / f"{name}.md").read_text("utf-8").rstrip())
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise errors.ConfigError(f"qwen-lsp: cannot read {path / name}.md: {exc}") from None
-    return runtime.prompts.get(f"review/{name}")
-
-
-def numbered(chunk: Chunk) -> str:
-    """The chunk's code with its line numbers, counted from 1 at the chunk's first line.
-
-    Numbers relative to the chunk keep the prompt (and so its cache entry) the same when the
-    code moves within the file; findings are mapped back to file lines.
-    """
-    width = len(str(len(chunk.lines)))
-    return "\n".join(f"{n:>{width}} | {line}" for n, line in enumerate(chunk.lines, 1))
-
-
-def _review_lines(chunk: Chunk) -> str:
-    if chunk.review == ((chunk.start, chunk.end),):
-        return "every line"
-    spans = [
-        f"{a - chunk.start + 1}" if a == b else f"{a - chunk.start + 1}-{b - chunk.start + 1}"
-        for a, b in chunk.review
-    ]
-    return ("line " if len(spans) == 1 and "-" not in spans[0] else "lines ") + ", ".join(spans)
-
-
-@dataclass(frozen=True)
-class ReviewPrompt:
-    request: GenerationRequest
-    key: str  # the answer cache key
-
-
-def build_prompt(runtime: Runtime, chunk: Chunk, root: Path | None = None) -> ReviewPrompt:
-    """The request that reviews `chunk`, and the cache key of its answer; `root` is the
-    folder a relative `review.promptDir` starts from."""
-    settings = runtime.settings
-    review = settings.review
-    system, user = _template(runtime, "system", root), _template(runtime, "user", root)
-    instructions = review.instructions.strip()
-    values = {
-        "path": chunk.path,
-        "language": chunk.language or "text",
-        "code": numbered(chunk),
-        "review_lines": _review_lines(chunk),
-        "max_findings": str(review.max_findings),
-        "instructions": f"\n\n{instructions}" if instructions else "",
-    }
-    request = GenerationRequest(
-        model=settings.resolved_chat_model,
-        messages=(Message("system", system.render(values)), Message("user", user.render(values))),
-        max_tokens=review.max_tokens,
-        temperature=0.0,  # the same code should get the same review
-        json_mode=True,
-    )
-    key = answer_key(
-        provider=settings.provider,
-        base_url=runtime.loaded.base_url,
-        mode=CACHE_MODE,
-        template_version=f"{system.version}.{user.version}",
-        request=request,
-    )
-    return ReviewPrompt(request, key)
-
-
-# -- the answer ------------------------------------------------------------------------------
-
-
-@dataclass
-class ChunkFindings:
-    findings: list[Finding] = field(default_factory=list)
-    malformed: int = 0  # findings dropped for their shape
-    outside: int = 0  # findings dropped for pointing outside the lines under review
-
-
-def _load_json(text: str) -> Any:
-    """The JSON object in an answer; models sometimes fence it or add a sentence around it."""
-    candidates = [text.strip()]
-    candidates += [m.group(1) for m in _FENCED_JSON.finditer(text)]
-    first, last = text.find("{"), text.rfind("}")
-    if 0 <= first < last:
-        candidates.append(text[first : last + 1])
-    for candidate in candidates:
-        try:
-            return json.loads(candidate)
-        except ValueError:
-            continue
-    raise MalformedAnswer("the review answer is not JSON")
-
-
-def _whole_number(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
-def _suggestion(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    if "```" in value or "~~~" in value:
-        return code_from_answer(value)  # a model that fenced its replacement code
-    return value.removesuffix("\n")
-
-
-def parse_answer(text: str, chunk: Chunk) -> ChunkFindings:
-    """Findings of one answer, in file lines; MalformedAnswer when it is not the schema."""
-    data = _load_json(text)
-    items = data.get("findings") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise MalformedAnswer('the review answer has no "findings" list')
-    out = ChunkFindings()
-    for item in items:
-        finding = _finding(item, chunk)
-        if finding is None:
-            out.malformed += 1
-        elif finding == "outside":
-            out.outside += 1
-        else:
-            out.findings.append(finding)
-    return out
-
-
-def _finding(item: Any, chunk: Chunk) -> Finding | str | None:
-    """A Finding, "outside" when it points outside the review, None when it is malformed."""
-    if not isinstance(item, dict):
-        return None
-    line = _whole_number(item.get("line"))
-    end = _whole_number(item.get("endLine", item.get("line")))
-    severity = item.get("severity")
-    severity = severity.lower() if isinstance(severity, str) else None
-    message = item.get("message")
-    rule = item.get("rule") or "review"
-    if (
-        line is None
-        or end is None
-        or end < line
-        or severity not in SEVERITIES
-        or not isinstance(message, str)
-        or not message.strip()
-        or not isinstance(rule, str)
-    ):
-        return None
-    path = item.get("path")
-    if isinstance(path, str) and path.strip().removeprefix("./") not in ("", chunk.path):
-        return "outside"
-    first, last = chunk.start + line - 1, chunk.start + end - 1
-    if not chunk.under_review(first, last):
-        return "outside"
-    return Finding(
-        path=chunk.path,
-        line=first,
-        end_line=last,
-        severity=severity,
-        rule=rule.strip(),
-        message=message.strip(),
-        suggestion=_suggestion(item.get("suggestion")),
-        fingerprint=_fingerprint(chunk, rule, first, last),
-    )
-
-
-def _fingerprint(chunk: Chunk, rule: str, first: int, last: int) -> str:
-    """File, rule and the flagged code with its whitespace collapsed: not the line numbers."""
-    code = "\n".join(" ".join(chunk.line_text(n).split()) for n in range(first, last + 1))
-    material = f"{chunk.path}\0{rule.strip().lower()}\0{code}".encode("utf-8", "surrogatepass")
-    return hashlib.sha256(material).hexdigest()[:24]
-
-
-def skip_reason(runtime: Runtime, path: str, size: int) -> str | None:
+def why_not_reviewed(runtime: Runtime, path: str, size: int) -> str | None:
     """Why a file must not be reviewed (its text would leave the machine), or None."""
     if is_excluded(path, runtime.settings.exclude):
         return f"{path} matches the exclude setting"
@@ -530,7 +332,7 @@ def _with_fingerprint(finding: Finding, fingerprint: str) -> Finding:
     return replace(finding, fingerprint=fingerprint)
 
 
-async def review(
+async def run_review(
     runtime: Runtime,
     chunks: Sequence[Chunk],
     *,

@@ -26,14 +26,14 @@ class DiffError(QwenLspError):
 
 
 @dataclass(frozen=True)
-class FileChange:
+class ChangedFile:
     """A file's added or changed lines: 1-based ranges of its new version, both ends included."""
 
     path: str
     hunks: tuple[tuple[int, int], ...]
 
 
-def parse_unified_diff(text: str) -> list[FileChange]:
+def parse_unified_diff(text: str) -> list[ChangedFile]:
     """The changed line ranges per file of a unified diff (git's or `diff -u`'s)."""
     changes: dict[str, list[int]] = {}
     path: str | None = None
@@ -64,7 +64,7 @@ def parse_unified_diff(text: str) -> list[FileChange]:
             line = int(match.group(3))
             old_left = int(match.group(2) or 1)
             new_left = int(match.group(4) or 1)
-    return [FileChange(p, _ranges(lines)) for p, lines in changes.items() if p and lines]
+    return [ChangedFile(p, _ranges(lines)) for p, lines in changes.items() if p and lines]
 
 
 def _strip_path(field: str) -> str:
@@ -120,7 +120,7 @@ def _git(args: Sequence[str], cwd: Path) -> str:
     return done.stdout
 
 
-def git_changes(ref: str, paths: Sequence[str], cwd: Path) -> list[FileChange]:
+def git_changes(ref: str, paths: Sequence[str], cwd: Path) -> list[ChangedFile]:
     """Lines changed in the working tree since `ref` (its merge base with HEAD), under `paths`."""
     if ref.startswith("-"):
         raise DiffError(f"{ref!r} is not a git revision")

@@ -14,14 +14,14 @@ from typing import Any, TextIO
 
 from qwen_lsp import __version__, errors
 from qwen_lsp.config import DASHSCOPE_REGIONS, LoadedSettings, load_settings, needs_key
-from qwen_lsp.engine.runtime import KEY_HELP, Runtime
+from qwen_lsp.engine import KEY_HELP, Runtime
 from qwen_lsp.model import GenerationRequest, Message, PromptMode
 
 OK, BAD, SKIP = "ok", "!!", "--"
 PROBE_TIMEOUT = 15.0
 
 
-class Report:
+class DoctorReport:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.problems = 0
@@ -46,7 +46,7 @@ def _probe_request(mode: PromptMode, model: str) -> GenerationRequest:
     return GenerationRequest(model=model, messages=tuple(messages), max_tokens=4)
 
 
-async def _probe(runtime: Runtime, report: Report) -> None:
+async def _probe(runtime: Runtime, report: DoctorReport) -> None:
     provider = runtime.provider()
     model = runtime.settings.completion_model
     working = []
@@ -75,7 +75,7 @@ async def _probe(runtime: Runtime, report: Report) -> None:
         report.line(BAD, "endpoint", f"{model} answered in no prompt mode")
 
 
-def _settings_lines(loaded: LoadedSettings, report: Report) -> None:
+def _settings_lines(loaded: LoadedSettings, report: DoctorReport) -> None:
     s = loaded.settings
     report.line(OK, "user file", str(loaded.user_file) if loaded.user_file else "none (optional)")
     report.line(
@@ -89,7 +89,7 @@ def _settings_lines(loaded: LoadedSettings, report: Report) -> None:
     report.line(OK, "endpoint", f"{loaded.base_url}{region}")
 
 
-def _grammar_line(report: Report) -> None:
+def _grammar_line(report: DoctorReport) -> None:
     from qwen_lsp.context.languages import get_parser
 
     names = ["python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp"]
@@ -104,7 +104,7 @@ def run_doctor(
     folder: Path, overrides: dict[str, Any], *, offline: bool = False, out: TextIO | None = None
 ) -> int:
     out = out or sys.stdout
-    report = Report(out)
+    report = DoctorReport(out)
     print(f"qwen-lsp {__version__} doctor", file=out)
     loaded = load_settings(folder, cli=overrides)
     _settings_lines(loaded, report)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from qwen_lsp import __version__
+from qwen_lsp.cli import EXIT_OK, EXIT_PROBLEM
 
-EXIT_OK, EXIT_FINDINGS, EXIT_PROBLEM = 0, 1, 2
 COMMANDS = ("doctor", "cache", "stats", "prompt")
 
 
@@ -59,7 +59,7 @@ def _server_parser(review_options: bool) -> argparse.ArgumentParser:
         help="AI review of PATHs (default: .) as a CI step; see the review options below",
     )
     if review_options:  # only then: the server's start-up does not pay for the review engine
-        from qwen_lsp.check import add_arguments
+        from qwen_lsp.cli.check import add_arguments
 
         add_arguments(parser)
     _setting_flags(parser)
@@ -90,17 +90,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         args = _command_parser().parse_args(argv)
         if args.command == "doctor":
-            from qwen_lsp.doctor import run_doctor
+            from qwen_lsp.cli.doctor import run_doctor
 
             return run_doctor(Path(args.folder), _overrides(args), offline=args.offline)
         if args.command == "cache":
-            return _cache_command(args)
+            from qwen_lsp.cli.cache import run_cache_command
+
+            return run_cache_command(args.action, _overrides(args))
         if args.command == "prompt":
-            from qwen_lsp.prompt_inspector import run_prompt_inspector
+            from qwen_lsp.cli.prompt import run_prompt_inspector
 
             return run_prompt_inspector(args.location, _overrides(args))
         if args.command == "stats":
-            from qwen_lsp.stats_report import run_stats
+            from qwen_lsp.cli.stats import run_stats
 
             return run_stats(_overrides(args), output_format=args.format)
         print(f"qwen-lsp {args.command}: not available in this version yet", file=sys.stderr)
@@ -113,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from qwen_lsp.check import options_from, run_check
+    from qwen_lsp.cli.check import options_from, run_check
     from qwen_lsp.log import setup_logging
 
     setup_logging("warning")
@@ -129,33 +131,7 @@ def _serve(overrides: dict[str, Any]) -> int:
     from qwen_lsp.log import setup_logging
 
     setup_logging("info")
-    from qwen_lsp.lsp.server import create_server
+    from qwen_lsp.lsp import create_server
 
     create_server(overrides).start_io()
     return EXIT_OK
-
-
-def _cache_command(args: argparse.Namespace) -> int:
-    from qwen_lsp.cache import AnswerCache
-    from qwen_lsp.config import cache_dir, load_settings
-
-    loaded = load_settings(Path.cwd(), cli=_overrides(args))
-    directory = cache_dir(loaded.settings) / "answers"
-    cache = AnswerCache(directory, size_limit_mb=loaded.settings.cache.max_size_mb)
-    try:
-        if cache.warning:
-            print(f"qwen-lsp: {cache.warning}", file=sys.stderr)
-            return EXIT_PROBLEM
-        if args.action == "clear":
-            removed = cache.clear()
-            print(f"cleared {removed} cached answers from {directory}")
-            return EXIT_OK
-        stats = cache.stats()
-        print(f"cache:    {directory}")
-        print(f"entries:  {stats.entries}")
-        print(f"size:     {stats.size_bytes / 1024:.1f} KiB")
-        total = stats.hits + stats.misses
-        print(f"hits:     {stats.hits} of {total} lookups ({stats.hit_rate:.0%})")
-        return EXIT_OK
-    finally:
-        cache.close()

@@ -128,18 +128,6 @@ def is_blank(doc: SourceDocument, region: Region) -> bool:
     return not region.text(doc).strip()
 
 
-def indentation(text: str) -> str:
-    """The indentation every non-blank line of `text` shares."""
-    indents = [line[: len(line) - len(line.lstrip())] for line in text.splitlines() if line.strip()]
-    if not indents:
-        return ""
-    shared = indents[0]
-    for indent in indents[1:]:
-        while not indent.startswith(shared):
-            shared = shared[:-1]
-    return shared
-
-
 def comments_in(doc: SourceDocument, region: Region, *, fresh: bool = True) -> tuple[str, ...]:
     """The comments (and Python docstrings) inside `region`, in order.
 

@@ -13,23 +13,22 @@ from pathlib import Path
 
 from qwen_lsp.config import Settings
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.action_model import (
+from qwen_lsp.engine.actions.conventions import UnitTestPlan, plan_unit_tests
+from qwen_lsp.engine.actions.edits import minimal_edits
+from qwen_lsp.engine.actions.model import (
+    TESTS,
     ActionFailed,
     ActionJob,
     ActionResult,
     ActionTarget,
-    FileChange,
+    FileEdit,
     ReadText,
     TextChange,
 )
-from qwen_lsp.engine.action_prompts import PromptSources, load_template
-from qwen_lsp.engine.answers import code_from_answer, newline_of, syntax_problem
-from qwen_lsp.engine.edits import minimal_edits
-from qwen_lsp.engine.regions import Region
-from qwen_lsp.engine.testing_conventions import UnitTestPlan, plan_unit_tests
+from qwen_lsp.engine.actions.regions import Region
+from qwen_lsp.engine.actions.templates import PromptSources, load_template
 from qwen_lsp.model import Message
-
-TESTS = "tests"
+from qwen_lsp.postprocess.answers import code_from_answer, newline_of, syntax_problem
 
 
 def tests_job(
@@ -119,7 +118,7 @@ def _tests_result(
         for e in edits
     )
     path = None if plan.same_file else plan.path
-    return ActionResult(files=(FileChange(path, changes, create=existing is None),))
+    return ActionResult(files=(FileEdit(path, changes, create=existing is None),))
 
 
 def _shown_path(path: Path, target: ActionTarget) -> str:

@@ -69,7 +69,7 @@ class TextChange:
 
 
 @dataclass(frozen=True)
-class FileChange:
+class FileEdit:
     """Edits of one file; `path` None is the document the action was asked in."""
 
     path: Path | None
@@ -79,7 +79,7 @@ class FileChange:
 
 @dataclass(frozen=True)
 class ActionResult:
-    files: tuple[FileChange, ...] = ()
+    files: tuple[FileEdit, ...] = ()
     markdown: str | None = None  # Explain's answer
     note: str | None = None  # something to tell the user (there was nothing to change)
     from_cache: bool = False
@@ -107,3 +107,19 @@ def read_file_text(path: Path) -> str | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise ActionFailed(f"qwen-lsp: cannot read {path}: {exc}") from None
+
+
+# Action ids, as they travel in a code action's data.
+FIX, EXPLAIN, DOCUMENT, TYPE_HINTS = "fix", "explain", "document", "typeHints"
+TESTS = "tests"
+SIMPLIFY, TRANSLATE, CUSTOM = "simplify", "translate", "custom"
+KINDS = {
+    FIX: "quickfix.qwen",
+    EXPLAIN: "",  # no edit: it shows an explanation
+    DOCUMENT: "refactor.rewrite.qwen.document",
+    TYPE_HINTS: "refactor.rewrite.qwen.typeHints",
+    TESTS: "refactor.qwen.tests",
+    SIMPLIFY: "refactor.rewrite.qwen.simplify",
+    TRANSLATE: "refactor.rewrite.qwen.translate",
+    CUSTOM: "refactor.rewrite.qwen.custom",
+}

@@ -20,43 +20,49 @@ from qwen_lsp.cache import answer_key
 from qwen_lsp.config import CustomAction, Settings
 from qwen_lsp.context.budget import estimate_tokens
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.action_model import (
+from qwen_lsp.engine.actions.edits import minimal_edits
+from qwen_lsp.engine.actions.model import (
+    CUSTOM,
+    DOCUMENT,
+    EXPLAIN,
+    FIX,
+    SIMPLIFY,
+    TESTS,
+    TRANSLATE,
+    TYPE_HINTS,
     ActionFailed,
     ActionJob,
     ActionOffer,
     ActionResult,
     ActionTarget,
     ConfirmSpend,
-    FileChange,
+    FileEdit,
     Problem,
     ReadText,
     SpendDeclined,
     TextChange,
     read_file_text,
 )
-from qwen_lsp.engine.action_prompts import PromptSources, load_template
-from qwen_lsp.engine.answers import (
-    code_changed,
-    code_from_answer,
-    newline_of,
-    prose_from_answer,
-    syntax_problem,
-)
-from qwen_lsp.engine.edits import minimal_edits
-from qwen_lsp.engine.regions import (
+from qwen_lsp.engine.actions.regions import (
     Region,
-    comments_in,
     has_cjk,
-    indentation,
     is_blank,
     lines_region,
     region_for,
     surroundings,
 )
+from qwen_lsp.engine.actions.templates import PromptSources, load_template
+from qwen_lsp.engine.actions.writing_tests import tests_job
 from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.engine.testing_conventions import offers_tests
-from qwen_lsp.engine.writing_tests import TESTS, tests_job
 from qwen_lsp.model import Generation, GenerationRequest, Message
+from qwen_lsp.postprocess.answers import (
+    code_changed,
+    code_from_answer,
+    common_indent,
+    newline_of,
+    prose_from_answer,
+    syntax_problem,
+)
 from qwen_lsp.prompts import Template
 
 log = logging.getLogger(__name__)
@@ -64,74 +70,8 @@ log = logging.getLogger(__name__)
 FEATURE = "action"  # the spend ledger's name for this use case
 TEMPERATURE = 0.2
 CONTEXT_LINES = 40  # lines before the code a prompt shows for context (half as many after)
-MAX_FIX_OFFERS = 3  # "Fix" actions listed for one request, one per diagnostic
-TYPED_LANGUAGES = ("python", "typescript", "tsx")  # where "Add type hints" means something
 
-# Action ids, as they travel in a code action's data.
-FIX, EXPLAIN, DOCUMENT, TYPE_HINTS = "fix", "explain", "document", "typeHints"
-SIMPLIFY, TRANSLATE, CUSTOM = "simplify", "translate", "custom"
-KINDS = {
-    FIX: "quickfix.qwen",
-    EXPLAIN: "",  # no edit: it shows an explanation
-    DOCUMENT: "refactor.rewrite.qwen.document",
-    TYPE_HINTS: "refactor.rewrite.qwen.typeHints",
-    TESTS: "refactor.qwen.tests",
-    SIMPLIFY: "refactor.rewrite.qwen.simplify",
-    TRANSLATE: "refactor.rewrite.qwen.translate",
-    CUSTOM: "refactor.rewrite.qwen.custom",
-}
 LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}
-
-
-# -- listing: free --------------------------------------------------------------------------
-
-
-def offer_actions(settings: Settings, target: ActionTarget) -> list[ActionOffer]:
-    """The AI actions that make sense here, without calling a model."""
-    if not settings.actions.enabled:
-        return []
-    doc = target.document
-    # Listing runs at every cursor move: it reads the last tree without parsing the latest
-    # keystrokes, which is plenty to choose what to offer (running the action parses).
-    parses = doc.recent_tree is not None  # an edit is accepted only when its result parses
-    offers: list[ActionOffer] = []
-    if parses:
-        for problem in target.diagnostics[:MAX_FIX_OFFERS]:
-            title = f"AI: Fix “{_shorten(problem.message)}”"
-            offers.append(ActionOffer(FIX, title, KINDS[FIX], diagnostics=(problem,)))
-    region = region_for(doc, target.start, target.end, fresh=False)
-    if not is_blank(doc, region):
-        offers.append(ActionOffer(EXPLAIN, "AI: Explain this code", KINDS[EXPLAIN]))
-        if parses:
-            offers.extend(_rewrites(settings, doc))
-    if parses and offers_tests(doc.language, target.path) and target.file is not None:
-        offers.append(ActionOffer(TESTS, "AI: Write unit tests", KINDS[TESTS]))
-    if parses:
-        wide = region_for(doc, target.start, target.end, whole_file_fallback=True, fresh=False)
-        comments = comments_in(doc, wide, fresh=False)
-        if comments:
-            to = "en" if any(has_cjk(c) for c in comments) else "zh"
-            title = f"AI: Translate comments to {'English' if to == 'en' else 'Chinese'}"
-            offers.append(ActionOffer(TRANSLATE, title, KINDS[TRANSLATE], argument=to))
-    return offers
-
-
-def _rewrites(settings: Settings, doc: SourceDocument) -> list[ActionOffer]:
-    docs = "AI: Add docstring" if doc.language == "python" else "AI: Add doc comment"
-    offers = [ActionOffer(DOCUMENT, docs, KINDS[DOCUMENT])]
-    if doc.language in TYPED_LANGUAGES:
-        offers.append(ActionOffer(TYPE_HINTS, "AI: Add type hints", KINDS[TYPE_HINTS]))
-    offers.append(ActionOffer(SIMPLIFY, "AI: Simplify / refactor", KINDS[SIMPLIFY]))
-    offers.extend(
-        ActionOffer(CUSTOM, f"AI: {custom.title}", KINDS[CUSTOM], argument=custom.title)
-        for custom in settings.actions.custom
-    )
-    return offers
-
-
-def _shorten(text: str, limit: int = 60) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 # -- running: one paid call at most ----------------------------------------------------------
@@ -342,7 +282,9 @@ def _rewrite(
     doc: SourceDocument, region: Region, answer: str, *, only_comments: bool = False
 ) -> ActionResult:
     old_code = region.text(doc)
-    new_code = code_from_answer(answer, indent=indentation(old_code), newline=newline_of(doc.text))
+    new_code = code_from_answer(
+        answer, indent=common_indent(old_code), newline=newline_of(doc.text)
+    )
     if not new_code.strip():
         raise ActionFailed("qwen-lsp: the model answered no code; nothing was changed")
     if new_code == old_code:
@@ -362,7 +304,7 @@ def _rewrite(
     changes = tuple(
         TextChange(doc.position_at(e.start), doc.position_at(e.end), e.text) for e in edits
     )
-    return ActionResult(files=(FileChange(None, changes),))
+    return ActionResult(files=(FileEdit(None, changes),))
 
 
 def _tail_lines(text: str, limit: int) -> str:
@@ -377,21 +319,3 @@ def _head_lines(text: str, limit: int) -> str:
         return text
     cut = text[:limit]
     return cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
-
-
-__all__ = [
-    "EXPLAIN",
-    "KINDS",
-    "ActionFailed",
-    "ActionOffer",
-    "ActionResult",
-    "ActionTarget",
-    "FileChange",
-    "Problem",
-    "PromptSources",
-    "SpendDeclined",
-    "TextChange",
-    "offer_actions",
-    "read_file_text",
-    "run_action",
-]

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from qwen_lsp.spend import Ledger, Totals
+from qwen_lsp.spend.ledger import Ledger, Totals
 
 
 @dataclass(frozen=True)

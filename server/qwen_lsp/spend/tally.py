@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from qwen_lsp.model import Usage
-from qwen_lsp.spend import Ledger, Totals
+from qwen_lsp.spend.ledger import Ledger, Totals
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +141,36 @@ class Tally:
     def _refresh_if_due(self) -> None:
         if self._clock() >= self._fresh_until or self._day != self._today():
             self.refresh()
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """Whether spending may go on; `reason` says which limit was reached."""
+
+    allowed: bool
+    reason: str | None = None
+
+
+def check_budget(
+    ledger: Tally | Ledger,
+    *,
+    daily_limit: float | None,
+    monthly_limit: float | None,
+    currency: str,
+    today: dt.date | None = None,
+) -> BudgetState:
+    today = today or dt.date.today()
+    if daily_limit is not None:
+        spent = ledger.spent(today, currency)
+        if spent >= daily_limit:
+            return BudgetState(
+                False, f"the daily limit of {daily_limit:g} {currency} is reached ({spent:.4f})"
+            )
+    if monthly_limit is not None:
+        spent = ledger.spent(today.replace(day=1), currency)
+        if spent >= monthly_limit:
+            return BudgetState(
+                False,
+                f"the monthly limit of {monthly_limit:g} {currency} is reached ({spent:.4f})",
+            )
+    return BudgetState(True)

@@ -21,9 +21,9 @@ from qwen_lsp.cache import answer_key
 from qwen_lsp.context.budget import request_tokens
 from qwen_lsp.context.extract import CursorContext
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.reuse import MAX_TYPED_AHEAD, Anchor, Remembered
+from qwen_lsp.engine.completion.reuse import MAX_TYPED_AHEAD, Anchor, Remembered
+from qwen_lsp.engine.completion.sessions import CompletionSessions, DocumentSession, Ticket
 from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.engine.sessions import CompletionSessions, DocumentSession, Ticket
 from qwen_lsp.model import Generation, Position, PromptMode, Suggestion, Usage
 from qwen_lsp.postprocess import FilterContext, SyntaxProbe, process
 from qwen_lsp.privacy import is_excluded, is_sensitive_path
@@ -60,7 +60,7 @@ def unsuitable_file(runtime: Runtime, target: CompletionTarget) -> str | None:
     return None
 
 
-def skip_reason(runtime: Runtime, target: CompletionTarget) -> str | None:
+def why_not_completed(runtime: Runtime, target: CompletionTarget) -> str | None:
     """Why no completion should be asked here, or None to go ahead."""
     settings = runtime.settings
     if not settings.completion.enabled:
@@ -113,7 +113,7 @@ async def complete(
 ) -> list[Suggestion]:
     """Suggestions at the cursor; [] when there are none, a newer request superseded this
     one, or the provider failed (reported once). `manual`: the user asked (no debounce)."""
-    reason = skip_reason(runtime, target)
+    reason = why_not_completed(runtime, target)
     if reason is not None:
         log.debug("no completion: %s", reason)
         return []

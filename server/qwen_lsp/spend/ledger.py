@@ -1,10 +1,8 @@
-"""What qwen-lsp spent and saved: the price table, the ledger and the budgets.
+"""The spend ledger: every paid call and every answer served without one, on disk.
 
 Every paid call records its model, tokens and cost; every answer served without a call (disk
 cache, typing-through reuse, ...) records the cost it saved. The ledger is a small SQLite
-file beside the answer cache, shared safely by every editor process and `--check`. Prices are
-data (`data/prices.toml`, dated, overridable with `spend.priceFile`); costs keep the model's
-own currency and are converted only to add them up against a budget.
+file beside the answer cache, shared safely by every editor process and `--check`.
 """
 
 from __future__ import annotations
@@ -17,71 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from qwen_lsp.model import Usage
+from qwen_lsp.spend.prices import PriceTable, load_prices
 
 log = logging.getLogger(__name__)
-
-PRICES_FILE = Path(__file__).parent / "data" / "prices.toml"
-
-
-@dataclass(frozen=True)
-class Price:
-    currency: str
-    input: float  # per 1M input tokens
-    output: float  # per 1M output tokens
-
-    def cost(self, usage: Usage) -> float:
-        return (usage.input_tokens * self.input + usage.output_tokens * self.output) / 1e6
-
-
-@dataclass(frozen=True)
-class PriceTable:
-    prices: dict[str, Price]
-    date: str
-    usd_per_cny: float
-
-    def price(self, model: str) -> Price | None:
-        """The price of `model`; a dated or suffixed variant falls back to its base name."""
-        if model in self.prices:
-            return self.prices[model]
-        matches = [name for name in self.prices if model.startswith(name)]
-        return self.prices[max(matches, key=len)] if matches else None
-
-    def cost(self, model: str, usage: Usage) -> tuple[float, str]:
-        price = self.price(model)
-        return (price.cost(usage), price.currency) if price else (0.0, "")
-
-    def convert(self, amount: float, currency: str, to: str) -> float:
-        if currency == to or not currency:
-            return amount
-        if (currency, to) == ("CNY", "USD"):
-            return amount * self.usd_per_cny
-        if (currency, to) == ("USD", "CNY"):
-            return amount / self.usd_per_cny
-        raise ValueError(f"no rate from {currency} to {to}")
-
-
-def _read_table(path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
-
-
-def load_prices(override: Path | None = None) -> PriceTable:
-    """The shipped table, with the models of `override` (same shape) replacing or adding."""
-    data = _read_table(PRICES_FILE)
-    models = dict(data.get("models", {}))
-    meta = dict(data.get("meta", {}))
-    if override is not None:
-        extra = _read_table(override)
-        models.update(extra.get("models", {}))
-        meta.update(extra.get("meta", {}))
-    prices = {
-        name: Price(str(p["currency"]), float(p["input"]), float(p["output"]))
-        for name, p in models.items()
-    }
-    return PriceTable(prices, str(meta.get("date", "")), float(meta.get("usd_per_cny", 0.14)))
 
 
 @dataclass(frozen=True)
@@ -206,36 +143,3 @@ class Ledger:
     def close(self) -> None:
         self._worker.submit(self._db.close).result()
         self._worker.shutdown(wait=True)
-
-
-@dataclass(frozen=True)
-class BudgetState:
-    """Whether spending may go on; `reason` says which limit was reached."""
-
-    allowed: bool
-    reason: str | None = None
-
-
-def check_budget(
-    ledger: Ledger,
-    *,
-    daily_limit: float | None,
-    monthly_limit: float | None,
-    currency: str,
-    today: dt.date | None = None,
-) -> BudgetState:
-    today = today or dt.date.today()
-    if daily_limit is not None:
-        spent = ledger.spent(today, currency)
-        if spent >= daily_limit:
-            return BudgetState(
-                False, f"the daily limit of {daily_limit:g} {currency} is reached ({spent:.4f})"
-            )
-    if monthly_limit is not None:
-        spent = ledger.spent(today.replace(day=1), currency)
-        if spent >= monthly_limit:
-            return BudgetState(
-                False,
-                f"the monthly limit of {monthly_limit:g} {currency} is reached ({spent:.4f})",
-            )
-    return BudgetState(True)

@@ -15,10 +15,13 @@ from typing import Any, TextIO
 from qwen_lsp.config import load_settings
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.completion import CompletionTarget
-from qwen_lsp.engine.inspection import PromptInspection, inspect_prompt
-from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.engine.workspace import workspace_folder
+from qwen_lsp.engine import (
+    CompletionTarget,
+    PromptInspection,
+    Runtime,
+    inspect_prompt,
+    workspace_folder,
+)
 from qwen_lsp.model import Position
 
 

@@ -20,27 +20,32 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from qwen_lsp import __version__
+from qwen_lsp.cli import EXIT_FINDINGS, EXIT_OK, EXIT_PROBLEM
 from qwen_lsp.config import CheckEnvironment, check_environment, load_settings
+from qwen_lsp.context.files import select_files
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.chunks import Chunk, changed_chunks, whole_file_chunks
-from qwen_lsp.engine.diff import DiffError, FileChange, git_changes, parse_unified_diff
-from qwen_lsp.engine.files import select_files
-from qwen_lsp.engine.review import (
+from qwen_lsp.engine import (
+    ChangedFile,
+    Chunk,
+    DiffError,
     MalformedAnswer,
     Progress,
     ReviewRun,
+    Runtime,
+    changed_chunks,
     estimate_costs,
+    git_changes,
+    parse_unified_diff,
     preview,
-    review,
+    run_review,
+    whole_file_chunks,
 )
-from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import SEVERITIES, Finding
 from qwen_lsp.reporting import FORMATS, Report, RunSummary, render
 from qwen_lsp.reporting.baseline import BaselineError, baseline_text, load_baseline
 from qwen_lsp.reporting.github import render_github
 
-EXIT_OK, EXIT_FINDINGS, EXIT_PROBLEM = 0, 1, 2
 FAIL_LEVELS = (*SEVERITIES, "none")
 DEFAULT_BASELINE = ".qwen-lsp-baseline.json"
 MAX_JOBS = 64
@@ -224,7 +229,7 @@ async def _run(
             return None, work
         if not work.chunks:
             console.say("nothing to review")
-        run = await review(
+        run = await run_review(
             runtime,
             work.chunks,
             jobs=options.jobs,
@@ -242,7 +247,7 @@ def _collect(
 ) -> Work | None:
     """The chunks to review, or None after saying why there are none to be had."""
     settings = runtime.settings
-    changes: dict[str, FileChange] | None = None
+    changes: dict[str, ChangedFile] | None = None
     paths = list(options.paths)
     if options.diff is not None:
         try:

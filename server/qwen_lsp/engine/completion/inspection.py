@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from qwen_lsp.context.budget import estimate_tokens
 from qwen_lsp.context.tokenizer import qwen_token_counter
-from qwen_lsp.engine.completion import CompletionTarget, cursor_context, prompt_for
-from qwen_lsp.engine.runtime import Runtime, redact_request
+from qwen_lsp.engine.completion.complete import CompletionTarget, cursor_context, prompt_for
+from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import PromptMode
 from qwen_lsp.prompts import related_section
-from qwen_lsp.providers.base import create_provider
+from qwen_lsp.providers import create_provider
+from qwen_lsp.providers.redacting import redact_request
 from qwen_lsp.special_tokens import FILE_SEP, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, REPO_NAME
 
 

@@ -1,0 +1,4 @@
+"""The `qwen-lsp` command line: `main` dispatches, one module per command (check, doctor,
+prompt, stats, cache) calls the engine. Exit codes are the same for every command."""
+
+EXIT_OK, EXIT_FINDINGS, EXIT_PROBLEM = 0, 1, 2
