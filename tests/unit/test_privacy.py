@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from qwen_lsp.model import GenerationRequest, Message
-from qwen_lsp.privacy import PLACEHOLDER, is_sensitive_path, redact_secrets
+from qwen_lsp.privacy import is_sensitive_path
 from qwen_lsp.providers.redacting import redact_request
+from qwen_lsp.redaction import PLACEHOLDER, redact_secrets
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "secrets"
 SECRETS = [line for line in (DATA / "secrets.txt").read_text().splitlines() if line]

@@ -8,8 +8,8 @@ import logging
 import re
 
 from qwen_lsp.model import Generation, GenerationRequest, Message, PromptMode
-from qwen_lsp.privacy import redact_secrets
 from qwen_lsp.providers.base import Provider
+from qwen_lsp.redaction import redact_secrets
 
 log = logging.getLogger(__name__)
 
