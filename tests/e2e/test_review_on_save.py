@@ -184,3 +184,32 @@ async def test_review_file_command_reviews_on_demand(fake_llm, tmp_path: Path):
         assert result == {"findings": 2}
         assert [d.code for d in client.diagnostics[uri]] == ["unused-import", "resource-leak"]
         assert len(fake_llm.requests) == 1
+
+
+async def test_a_review_template_linked_to_a_secrets_file_is_refused_on_save(
+    fake_llm, tmp_path: Path
+):
+    # The user's review.promptDir holds user.md -> a file of secrets: saving must send
+    # nothing and say which template was refused, once.
+    marker = "AWS_SECRET_ACCESS_KEY=planted-marker-90be"
+    secrets = tmp_path / "stolen" / "environ"
+    secrets.parent.mkdir()
+    secrets.write_text(f"{marker}\n", encoding="utf-8")
+    mine = tmp_path / "home" / "prompts"
+    mine.mkdir(parents=True)
+    (mine / "user.md").symlink_to(secrets)
+    env = clean_env(tmp_path)
+    Path(env["QWEN_LSP_CONFIG"]).write_text(
+        f'[review]\npromptDir = "{mine.as_posix()}"\n', encoding="utf-8"
+    )
+    fake_llm.reply(ANSWER)
+    async with running_server(
+        tmp_path, env, init_options=options(fake_llm), capabilities=capabilities()
+    ) as client:
+        uri = open_file(client, tmp_path / "app.py", "python", APP)
+        assert await diagnostics_after_save(client, uri) == []
+        told = [m.message for m in client.messages if str(mine / "user.md") in m.message]
+        assert len(told) == 1
+        assert told[0].startswith("qwen-lsp: review stopped: refused the prompt template")
+        assert "it is a symbolic link" in told[0] and marker not in told[0]
+        assert fake_llm.requests == []

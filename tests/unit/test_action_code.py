@@ -10,10 +10,11 @@ import pytest
 from qwen_lsp.config import CustomAction, validate
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.actions.conventions import is_test_file, offers_tests, plan_unit_tests
+from qwen_lsp.engine.actions.model import ActionFailed
 from qwen_lsp.engine.actions.offers import offer_actions
 from qwen_lsp.engine.actions.regions import comments_in, region_for
 from qwen_lsp.engine.actions.running import ActionTarget, Problem
-from qwen_lsp.engine.actions.templates import PromptSources, load_template
+from qwen_lsp.engine.actions.templates import PromptSources, action_template
 from qwen_lsp.model import Position
 from qwen_lsp.postprocess.answers import (
     code_changed,
@@ -234,7 +235,7 @@ def test_listing_offers_what_fits_the_code():
     assert offer_actions(off, _target("def f():\n    █return 1\n", "python")) == []
 
 
-def test_project_templates_override_but_cannot_reach_outside_the_workspace(tmp_path: Path):
+def test_project_templates_override_and_a_refused_one_fails_the_action(tmp_path: Path):
     workspace, user = tmp_path / "ws", tmp_path / "user"
     (workspace / ".qwen-lsp" / "prompts" / "actions").mkdir(parents=True)
     (user / "actions").mkdir(parents=True)
@@ -245,15 +246,19 @@ def test_project_templates_override_but_cannot_reach_outside_the_workspace(tmp_p
     secret.write_text("SECRET", "utf-8")
     (workspace / ".qwen-lsp" / "prompts" / "actions" / "document.md").symlink_to(secret)
     sources = PromptSources(workspace=workspace, user_dir=user)
-    assert load_template(sources, "actions/simplify").text == "PROJECT"
-    assert load_template(sources, "actions/fix").text == "USER FIX {{code}}"
-    assert "SECRET" not in load_template(sources, "actions/document").text
-    assert (
-        load_template(sources, "actions/document").text
-        == load_template(PromptSources(), "actions/document").text
+    assert action_template(sources, "actions/simplify").text == "PROJECT"
+    assert action_template(sources, "actions/fix").text == "USER FIX {{code}}"
+    assert action_template(sources, "actions/explain") == action_template(
+        PromptSources(), "actions/explain"
     )
+    # A refused template fails the action, naming the file; the shipped one is not used instead.
+    with pytest.raises(ActionFailed) as refused:
+        action_template(sources, "actions/document")
+    message = str(refused.value)
+    assert str(workspace / ".qwen-lsp" / "prompts" / "actions" / "document.md") in message
+    assert "it is a symbolic link" in message and "SECRET" not in message
     # placeholders only: a template cannot pull a file in
-    rendered = load_template(sources, "actions/fix").render({"code": "{{path}} ../../etc/passwd"})
+    rendered = action_template(sources, "actions/fix").render({"code": "{{path}} ../../etc/passwd"})
     assert rendered == "USER FIX {{path}} ../../etc/passwd"
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from qwen_lsp import __version__
+from qwen_lsp import __version__, errors
 from qwen_lsp.cli import EXIT_FINDINGS, EXIT_OK, EXIT_PROBLEM
 from qwen_lsp.config import CheckEnvironment, check_environment, load_settings
 from qwen_lsp.context.files import select_files
@@ -225,7 +225,11 @@ async def _run(
         if work is None:
             return None
         if options.dry_run:
-            _dry_run(runtime, work, root, stdout)
+            try:
+                _dry_run(runtime, work, stdout)
+            except errors.ConfigError as exc:  # a refused prompt template
+                console.say(str(exc).removeprefix("qwen-lsp: "))
+                return None
             return None, work
         if not work.chunks:
             console.say("nothing to review")
@@ -235,7 +239,6 @@ async def _run(
             jobs=options.jobs,
             max_cost=options.max_cost,
             on_progress=console.progress,
-            root=root,
         )
         return run, work
     finally:
@@ -467,8 +470,8 @@ def _explain(runtime: Runtime, exc: Exception) -> str:
 # -- dry run ---------------------------------------------------------------------------------
 
 
-def _dry_run(runtime: Runtime, work: Work, root: Path, out: TextIO) -> None:
-    previews = preview(runtime, work.chunks, root)
+def _dry_run(runtime: Runtime, work: Work, out: TextIO) -> None:
+    previews = preview(runtime, work.chunks)
     print("qwen-lsp --check --dry-run: nothing is sent.", file=out)
     for p in previews:
         chunk = p.chunk

@@ -132,7 +132,6 @@ async def review_document(ls: QwenLanguageServer, uri: str) -> None:
             chunks,
             jobs=SAVE_JOBS,
             on_progress=report,
-            root=ls.roots[0] if ls.roots else None,
         )
     _tell_failures(ls, run)
     findings = tuple(run.findings)
