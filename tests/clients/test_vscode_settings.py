@@ -128,3 +128,14 @@ def test_readme_settings_table_is_generated_from_the_current_schema():
     assert table["model"][3] == "trusted-only"
     assert table["exclude"][3].startswith("narrow-only")
     assert table["language"][3] == "free"
+
+
+def test_the_readme_table_gains_a_row_for_a_new_key_and_loses_a_removed_one():
+    sync = _sync_script()
+    current = (REPO / "README.md").read_text("utf-8")
+    row = next(line for line in current.splitlines() if line.startswith("| `language` |"))
+    stale = current.replace(row, "| `gone` | `1` | `QWEN_LSP_GONE` | free | Removed. |")
+    table = sync.updated_readme(stale).split("| key | default |", 1)[1].split("\n\n", 1)[0]
+    assert "`gone`" not in table
+    last = table.rstrip().splitlines()[-1]
+    assert last.startswith('| `language` | `"auto"` | `QWEN_LSP_LANGUAGE` | free | ')

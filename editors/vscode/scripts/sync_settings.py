@@ -35,9 +35,9 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from qwen_lsp.config import (
     Settings,
     camel,
-    describe_settings,
     env_name,
     schema_keys,
+    setting_field,
     trust_label,
     trust_of,
 )
@@ -176,7 +176,6 @@ def updated_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
 # -- the README's settings table ------------------------------------------------------------
 
 TABLE_HEADER = "| key | default | environment | trust | meaning |"
-_OLD_HEADER = "| key | default | environment | meaning |"  # before the trust column
 
 
 def _row(cells: list[str]) -> str:
@@ -184,9 +183,13 @@ def _row(cells: list[str]) -> str:
 
 
 def _new_row(key: str) -> list[str]:
-    """Cells of a key the README does not have yet: the schema's default and doc."""
-    default, doc = next((d, doc) for k, d, doc in describe_settings() if k == key)
-    return [f"`{key}`", f"`{default}`", f"`{env_name(key)}`", trust_label(key), doc]
+    """Cells of a key the README does not have yet: the schema's default (as JSON, like the
+    rows written by hand) and doc."""
+    f = setting_field(key)[0]
+    value = _default(f)
+    default = "unset" if value is None else f"`{json.dumps(value)}`"
+    doc = f.metadata.get("doc", "")
+    return [f"`{key}`", default, f"`{env_name(key)}`", trust_label(key), doc]
 
 
 def updated_readme(text: str) -> str:
@@ -194,18 +197,15 @@ def updated_readme(text: str) -> str:
     generated; everything else as it was."""
     lines = text.split("\n")
     try:
-        start = next(i for i, line in enumerate(lines) if line in (TABLE_HEADER, _OLD_HEADER))
-    except StopIteration:
+        start = lines.index(TABLE_HEADER)
+    except ValueError:
         raise SystemExit(f"{README}: no settings table (a line {TABLE_HEADER!r})") from None
     end = start + 2
     while end < len(lines) and lines[end].startswith("| "):
         end += 1
-    old_header = lines[start] == _OLD_HEADER
     rows: dict[str, list[str]] = {}
     for line in lines[start + 2 : end]:
         cells = line[2:-2].split(" | ")
-        if old_header:
-            cells.insert(3, "")
         if len(cells) != 5 or not cells[0].startswith("`"):
             raise SystemExit(f"{README}: cannot read the settings table row {line!r}")
         rows[cells[0].strip("`")] = cells
