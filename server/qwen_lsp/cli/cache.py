@@ -8,12 +8,12 @@ from typing import Any
 
 from qwen_lsp.cache import AnswerCache
 from qwen_lsp.cli import EXIT_OK, EXIT_PROBLEM
-from qwen_lsp.config import cache_dir, load_settings
+from qwen_lsp.config import cache_dir, load_settings, project_root
 
 
 def run_cache_command(action: str, overrides: dict[str, Any]) -> int:
     """`stats` prints size, entries and hit rate; `clear` empties the answer cache."""
-    loaded = load_settings(Path.cwd(), cli=overrides)
+    loaded = load_settings(Path.cwd(), roots=(project_root(Path.cwd()),), cli=overrides)
     directory = cache_dir(loaded.settings) / "answers"
     cache = AnswerCache(directory, size_limit_mb=loaded.settings.cache.max_size_mb)
     try:

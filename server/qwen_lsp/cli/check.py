@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from qwen_lsp import __version__, errors
 from qwen_lsp.cli import EXIT_FINDINGS, EXIT_OK, EXIT_PROBLEM
-from qwen_lsp.config import CheckEnvironment, check_environment, load_settings
+from qwen_lsp.config import CheckEnvironment, check_environment, load_settings, project_root
 from qwen_lsp.context.files import select_files
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
@@ -191,7 +191,7 @@ def run_check(
     stdout = stdout or sys.stdout
     console = Console(stderr or sys.stderr)
     environment = environment or check_environment()
-    loaded = load_settings(root, cli=overrides)
+    loaded = load_settings(root, roots=(project_root(root),), cli=overrides)
     for problem in loaded.problems:
         console.say(problem)
     baseline: frozenset[str] = frozenset()

@@ -37,6 +37,7 @@ def reload(ls: QwenLanguageServer) -> None:
     """Resolve settings from every source again and apply them live."""
     loaded = load_settings(
         ls.roots[0] if ls.roots else None,
+        roots=ls.roots,  # a project file above the workspace folders is never read
         editor=ls.init_options,
         workspace_config=ls.workspace_config,
         cli=ls.cli_overrides,
