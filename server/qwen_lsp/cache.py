@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -88,9 +88,10 @@ class OldFormatCache(Exception):
 class AnswerStore:
     """The answers on disk: one SQLite table of JSON text, keyed by answer key.
 
-    Nothing read from it is ever executed or unpickled: a value is JSON text, or a miss. One
-    connection, shared by the caller's thread and the cache's background writer under a lock;
-    other processes share the file through SQLite's WAL and busy timeout.
+    Nothing read from it is ever executed or unpickled: a value is JSON text, or a miss. Each
+    thread has its own connection, so a lookup on the completion path never waits behind the
+    background writer (WAL readers do not block on a writer); other processes share the file
+    through SQLite's WAL and busy timeout.
     """
 
     _SCHEMA = """
@@ -107,24 +108,37 @@ class AnswerStore:
     def __init__(self, path: Path, *, size_limit: int, timeout: float = _TIMEOUT) -> None:
         self.path = path
         self.size_limit = size_limit
-        self._lock = threading.Lock()
-        self._db = open_database(path, timeout=timeout)
+        self._timeout = timeout
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        db = self._db()
         try:
-            listed = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            listed = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             tables = {row[0] for row in listed}
             if "answers" not in tables and _is_old_format(tables):
                 raise OldFormatCache(str(path))
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it consistent
-            self._db.executescript(self._SCHEMA)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it consistent
+            db.executescript(self._SCHEMA)
         except BaseException:
-            self._db.close()
+            self.close()
             raise
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = open_database(self.path, timeout=self._timeout)
+            db.execute("PRAGMA synchronous=NORMAL")  # per connection
+            self._local.db = db
+            with self._connections_lock:
+                self._connections.append(db)
+        return db
 
     def get(self, key: str, default: Any = None) -> Any:
         """The stored JSON value of `key`, or `default` (also for a value that is not JSON)."""
-        with self._lock:
-            row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
+        row = self._db().execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
         if row is None:
             return default
         try:
@@ -135,82 +149,83 @@ class AnswerStore:
     def set(self, key: str, value: Any) -> None:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         size = len(key) + len(text.encode("utf-8"))
-        with self._lock, self._transaction():
-            old = self._db.execute("SELECT size FROM answers WHERE key = ?", (key,)).fetchone()
-            self._db.execute(
+        with self._transaction() as db:
+            old = db.execute("SELECT size FROM answers WHERE key = ?", (key,)).fetchone()
+            db.execute(
                 "INSERT OR REPLACE INTO answers (key, value, size, stored) VALUES (?, ?, ?, ?)",
                 (key, text, size, time.time()),
             )
-            total = self._add(_BYTES, size - (_number(old[0]) if old else 0))
+            total = self._add(db, _BYTES, size - (_number(old[0]) if old else 0))
             if total > self.size_limit:
-                self._evict(total)
+                self._evict(db, total)
 
-    def _evict(self, total: int) -> None:
-        rows = self._db.execute(
+    def _evict(self, db: sqlite3.Connection, total: int) -> None:
+        rows = db.execute(
             "SELECT key, size FROM answers ORDER BY stored LIMIT ?", (_EVICT_BATCH,)
         ).fetchall()
         freed = 0
         for key, size in rows:
             if total - freed <= self.size_limit:
                 break
-            self._db.execute("DELETE FROM answers WHERE key = ?", (key,))
+            db.execute("DELETE FROM answers WHERE key = ?", (key,))
             freed += _number(size)
-        self._add(_BYTES, -freed)
+        self._add(db, _BYTES, -freed)
 
     def incr(self, name: str, delta: int) -> None:
-        with self._lock, self._transaction():
-            self._add(name, delta)
+        with self._transaction() as db:
+            self._add(db, name, delta)
 
     def counter(self, name: str) -> int:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        row = self._db().execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
         return _number(row[0]) if row else 0
 
     def __len__(self) -> int:
-        with self._lock:
-            return _number(self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+        return _number(self._db().execute("SELECT COUNT(*) FROM answers").fetchone()[0])
 
     def volume(self) -> int:
         """Bytes the database takes on disk."""
-        with self._lock:
-            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
-            page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
+        db = self._db()
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
         return _number(pages) * _number(page_size)
 
     def clear(self) -> int:
-        with self._lock:
-            with self._transaction():
-                removed = _number(self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
-                self._db.execute("DELETE FROM answers")
-                self._db.execute("DELETE FROM counters")
-            # Give the space back; another process reading at this moment only defers it.
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("VACUUM")
+        with self._transaction() as db:
+            removed = _number(db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+            db.execute("DELETE FROM answers")
+            db.execute("DELETE FROM counters")
+        # Give the space back; another process reading at this moment only defers it.
+        with contextlib.suppress(sqlite3.Error):
+            self._db().execute("VACUUM")
         return removed
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for db in connections:
+            db.close()
 
-    def _add(self, name: str, delta: int) -> int:
-        self._db.execute(
+    @staticmethod
+    def _add(db: sqlite3.Connection, name: str, delta: int) -> int:
+        db.execute(
             "INSERT INTO counters (name, value) VALUES (?, ?)"
             " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
             (name, delta),
         )
-        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        row = db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
         return _number(row[0]) if row else 0
 
     @contextlib.contextmanager
-    def _transaction(self):  # type: ignore[no-untyped-def]
-        self._db.execute("BEGIN IMMEDIATE")  # the write lock now, not halfway through
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")  # the write lock now, not halfway through
         try:
-            yield
+            yield db
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        db.execute("COMMIT")
 
 
 class AnswerCache:
