@@ -41,6 +41,7 @@ from qwen_lsp.engine import (
     run_review,
     whole_file_chunks,
 )
+from qwen_lsp.log import escape_controls
 from qwen_lsp.model import SEVERITIES, Finding
 from qwen_lsp.reporting import FORMATS, Report, RunSummary, render
 from qwen_lsp.reporting.baseline import BaselineError, baseline_text, load_baseline
@@ -146,7 +147,8 @@ class Console:
 
     def say(self, message: str) -> None:
         self._close_bar()
-        print(f"qwen-lsp: {message}", file=self.err, flush=True)
+        # Messages carry data (settings, an endpoint's error text): control characters escaped.
+        print(f"qwen-lsp: {escape_controls(message)}", file=self.err, flush=True)
 
     def progress(self, p: Progress) -> None:
         money = f" · {p.cost:.4f} {p.currency}" if p.cost else ""

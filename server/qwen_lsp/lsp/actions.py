@@ -295,7 +295,7 @@ async def explain_command(ls: QwenLanguageServer, *arguments: Any) -> str | None
     if result is None or result.markdown is None:
         return None
     if request.get("show"):
-        ls.show(result.markdown, types.MessageType.Info)
+        ls.show(result.markdown, types.MessageType.Info, keep_lines=True)
     return result.markdown
 
 

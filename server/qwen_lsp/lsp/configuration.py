@@ -44,7 +44,9 @@ def reload(ls: QwenLanguageServer) -> None:
         workspace_trusted=ls.workspace_trusted,
     )
     set_level(loaded.settings.log_level)
-    if (problem := use_log_file(log_file(loaded.settings))) is not None:
+    # The default log folder is qwen-lsp's own, so an older, looser one is tightened.
+    own_folder = not loaded.settings.log_file
+    if (problem := use_log_file(log_file(loaded.settings), own_folder=own_folder)) is not None:
         loaded = dataclasses.replace(loaded, problems=(*loaded.problems, problem))
     if ls.runtime is None:
         settings = loaded.settings

@@ -17,6 +17,7 @@ from pygls.protocol.language_server import lsp_method
 
 from qwen_lsp import __version__
 from qwen_lsp.engine import Runtime
+from qwen_lsp.log import escape_controls
 from qwen_lsp.lsp.documents import DocumentStore
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,20 @@ class QwenLanguageServer(LanguageServer):
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.settings_ready.wait(), timeout)
 
-    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
-        """window/showMessage; safe from any thread (the cache writer reports from its own)."""
+    def show(
+        self,
+        message: str,
+        kind: types.MessageType = types.MessageType.Warning,
+        *,
+        keep_lines: bool = False,
+    ) -> None:
+        """window/showMessage; safe from any thread (the cache writer reports from its own).
+
+        A message often carries data (an endpoint's error text, a setting's value, a file
+        name): its control characters are sent escaped, so it can neither add lines that look
+        like another message nor steer a terminal editor. `keep_lines` keeps the line feeds
+        of a message that is meant to have several (Markdown from the model)."""
+        message = escape_controls(message, keep_lines=keep_lines)
         params = types.ShowMessageParams(type=kind, message=message)
         loop = self.main_loop
         if loop is None or _in_loop(loop):
@@ -107,7 +120,9 @@ class QwenLanguageServer(LanguageServer):
         else:
             loop.call_soon_threadsafe(self.window_show_message, params)
 
-    def log_to_client(self, message: str) -> None:
+    def log_to_client(self, message: str, *, keep_lines: bool = False) -> None:
+        """window/logMessage, its control characters escaped as in `show`."""
+        message = escape_controls(message, keep_lines=keep_lines)
         self.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=message))
 
 

@@ -108,5 +108,5 @@ async def show_stats(ls: QwenLanguageServer, *args: Any) -> dict[str, Any] | Non
         types.MessageType.Info,
     )
     text = format_report(periods, price_date=runtime.ledger.prices.date)
-    ls.log_to_client(text)
+    ls.log_to_client(text, keep_lines=True)  # a table
     return {"text": text, **report_json(periods)}
