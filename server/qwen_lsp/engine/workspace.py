@@ -1,8 +1,9 @@
 """The workspace a session works in: one symbol index per folder, the open documents and the
 places edited lately, and from them the cross-file context of a completion.
 
-The server and the CLI share it through `Runtime.workspace`: `lsp/indexing.py` tells it about
-folders, documents and file events, `qwen-lsp prompt` opens one document in it. Which files
+The server and the CLI share it through `Runtime.workspace`: the editor's folders, documents
+and file events reach it through `engine/indexing.py`, `qwen-lsp prompt` opens one document
+in it. Which files
 may be read is decided here once: the folder's files as git lists them (or as `.gitignore`
 allows outside git), minus the `exclude` setting and files that may hold secrets; an open
 document outside that set contributes nothing to other files' prompts.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from qwen_lsp.config import ContextSettings, Settings
 from qwen_lsp.context.extract import CursorContext
+from qwen_lsp.context.files import select_files
 from qwen_lsp.context.index import IndexPolicy, Snapshot, WorkspaceIndex
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.context.ranking import assemble
@@ -46,9 +48,6 @@ _WINDOW_CACHE = 8
 
 def list_folder_files(root: Path, exclude: tuple[str, ...], paths: Sequence[str]) -> list[str]:
     """The files under `paths` of a folder that no .gitignore rule nor `exclude` keeps out."""
-    # imported here: engine.files and engine.completion import the runtime, which imports us
-    from qwen_lsp.context.files import select_files
-
     return select_files(list(paths), root, exclude).files
 
 
