@@ -14,11 +14,12 @@ from typing import Any, TextIO
 
 from qwen_lsp import __version__, errors
 from qwen_lsp.config import DASHSCOPE_REGIONS, LoadedSettings, load_settings, needs_key
-from qwen_lsp.engine import KEY_HELP, Runtime
+from qwen_lsp.engine import KEY_HELP, Prompt, Question, Runtime, get_answer
 from qwen_lsp.model import GenerationRequest, Message, PromptMode
 
 OK, BAD, SKIP = "ok", "!!", "--"
 PROBE_TIMEOUT = 15.0
+FEATURE = "doctor"  # the spend ledger's name for the probes
 
 
 class DoctorReport:
@@ -52,8 +53,10 @@ async def _probe(runtime: Runtime, report: DoctorReport) -> None:
     working = []
     try:
         for mode in provider.modes(model):
+            # Every mode on purpose, past the cache; a probe is a paid call like any other.
+            question = Question(FEATURE, Prompt(_probe_request(mode, model), None), PROBE_TIMEOUT)
             try:
-                await provider.generate(_probe_request(mode, model), timeout=PROBE_TIMEOUT)
+                answer = await get_answer(runtime, question)
             except errors.UnsupportedMode as exc:
                 report.line(SKIP, f"mode {mode.value}", f"not supported by {model}: {exc}")
                 continue
@@ -62,6 +65,9 @@ async def _probe(runtime: Runtime, report: DoctorReport) -> None:
                 if isinstance(exc, (errors.AuthError, errors.EndpointUnavailable)):
                     return
                 continue
+            if answer is None:
+                report.line(SKIP, "endpoint", "not contacted: a spend limit is reached")
+                return
             working.append(mode)
             report.line(OK, f"mode {mode.value}", f"{model} answers in this prompt mode")
     finally:
@@ -128,6 +134,7 @@ def run_doctor(
     else:
         report.line(SKIP, "endpoint", "not contacted until a key is set")
     runtime.cache.close()
+    runtime.ledger.close()  # the probes' spend is written
     if report.problems:
         print("\nNext steps:", file=out)
         if key_needed and not loaded.api_key:

@@ -19,6 +19,10 @@ _EXPORTS: dict[str, str] = {
     "Workspace": "workspace",
     "workspace_folder": "workspace",
     "relative_path": "workspace",
+    # the one paid call
+    "Prompt": "ask",
+    "Question": "ask",
+    "get_answer": "ask",
     # completion
     "CompletionTarget": "completion.complete",
     "complete": "completion.complete",
@@ -69,8 +73,10 @@ __all__ = [
     "MalformedAnswer",
     "Problem",
     "Progress",
+    "Prompt",
     "PromptInspection",
     "PromptSources",
+    "Question",
     "ReviewRun",
     "Runtime",
     "SpendDeclined",
@@ -78,6 +84,7 @@ __all__ = [
     "changed_chunks",
     "complete",
     "estimate_costs",
+    "get_answer",
     "git_changes",
     "inspect_prompt",
     "offer_actions",
@@ -117,6 +124,7 @@ if TYPE_CHECKING:
     from qwen_lsp.engine.actions.offers import offer_actions
     from qwen_lsp.engine.actions.running import run_action
     from qwen_lsp.engine.actions.templates import PromptSources
+    from qwen_lsp.engine.ask import Prompt, Question, get_answer
     from qwen_lsp.engine.completion.complete import CompletionTarget, complete
     from qwen_lsp.engine.completion.inspection import PromptInspection, inspect_prompt
     from qwen_lsp.engine.review.answers import MalformedAnswer

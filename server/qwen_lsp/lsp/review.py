@@ -148,14 +148,14 @@ async def review_document(ls: QwenLanguageServer, uri: str) -> None:
 def _tell_failures(ls: QwenLanguageServer, run: ReviewRun) -> None:
     runtime = ls.runtime
     assert runtime is not None
+    # Each failure was recorded where it happened (the runtime's breaker saw it); here the
+    # user is told, once.
     if run.stopped is not None:
         runtime.incidents.report("review-stopped", f"qwen-lsp: review stopped: {run.stopped}")
     elif run.failed:
         error = run.failed[0].error
         assert error is not None
-        runtime.fail(error)
-    elif run.calls:
-        runtime.succeed()
+        runtime.tell(error)
 
 
 @contextlib.asynccontextmanager
