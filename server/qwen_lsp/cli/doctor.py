@@ -65,8 +65,14 @@ async def _probe(runtime: Runtime, report: DoctorReport) -> None:
                 if isinstance(exc, (errors.AuthError, errors.EndpointUnavailable)):
                     return
                 continue
-            if answer is None:
-                report.line(SKIP, "endpoint", "not contacted: a spend limit is reached")
+            if answer is None:  # the budget allows no paid call, a probe neither
+                reason = runtime.budget().reason or "a spend limit is reached"
+                report.line(
+                    BAD,
+                    "spend",
+                    f"{reason}: the endpoint was not contacted and completions are paused; "
+                    "raise spend.dailyLimit or spend.monthlyLimit",
+                )
                 return
             working.append(mode)
             report.line(OK, f"mode {mode.value}", f"{model} answers in this prompt mode")
