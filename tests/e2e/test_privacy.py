@@ -49,7 +49,7 @@ async def test_planted_secrets_never_reach_the_endpoint(fake_llm, tmp_path, prov
     bodies = "".join(str(request.body) for request in fake_llm.requests)
     leaked = [secret for secret in SECRETS if secret in bodies]
     assert leaked == []
-    assert "<redacted>" in bodies
+    assert "REDACTED_SECRET_1" in bodies
 
 
 async def test_a_dotenv_file_is_never_sent(fake_llm, tmp_path: Path):
