@@ -949,6 +949,9 @@ _YAML_ENTRY = re.compile(
     r"^[ \t]+[\"']?[\w.\-]+[\"']?:[ \t]*"
     r"(?P<quote>[\"']?)(?P<value>[^\s\"'|>#][^\s\"']*)(?P=quote)[ \t]*$"
 )
+_K8S_BASE64_ENTRY = re.compile(
+    r"^[ \t]+[\"']?[\w.\-]+[\"']?:[ \t]*(?P<value>[A-Za-z0-9+/]{8,}={0,2})[ \t]*$", re.MULTILINE
+)
 _TF_VARIABLE = re.compile(r"""^\s*variable\s+"(?P<name>[^"]+)"\s*\{""", re.MULTILINE)
 _TF_DEFAULT = re.compile(r"""^\s*default\s*=\s*"(?P<value>[^"\n]+)"|^\s*\}""", re.MULTILINE)
 
@@ -973,6 +976,21 @@ def _find_kubernetes_secret_data(text: str, spans: list[_Span]) -> None:
                 if len(value) >= 4 and not _stand_in(value):
                     spans.append((at + entry.start("value"), at + entry.end("value"), "k8s-secret"))
             at = end + 1
+    # Entries cut off from their block (the code after the cursor, sent in another message):
+    # base64 values of a Secret are secrets wherever they stand.
+    for entry in _K8S_BASE64_ENTRY.finditer(text):
+        if _is_base64(entry.group("value")):
+            spans.append((*entry.span("value"), "k8s-secret"))
+
+
+def _is_base64(value: str) -> bool:
+    if len(value) % 4:
+        return False
+    try:
+        base64.b64decode(value, validate=True)
+    except ValueError:
+        return False
+    return True
 
 
 def _find_terraform_defaults(text: str, spans: list[_Span]) -> None:
@@ -1073,19 +1091,27 @@ class Redaction:
 _REPEAT_MIN = 8
 
 
-def redact_texts(texts: Sequence[str]) -> Redaction:
+def redact_texts(texts: Sequence[str], *, verbatim: re.Pattern[str] | None = None) -> Redaction:
     """`texts`, the parts of one request, with every secret replaced by its placeholder: the
-    same value gets the same placeholder in every part."""
-    found_in = [find_secrets(text) for text in texts]
+    same value gets the same placeholder in every part.
+
+    The parts are read as one text, each starting a line, so a rule spanning lines (a
+    Kubernetes Secret, a key pair over two lines) still sees a block that the cursor or a
+    message boundary cuts. Matches of `verbatim` (a model's special tokens) are kept as they
+    are and read as line breaks."""
+    protected = [[m.span() for m in verbatim.finditer(text)] if verbatim else [] for text in texts]
+    found_in = _found_in_parts(texts, protected)
     values = {
-        text[s.start : s.end] for text, found in zip(texts, found_in, strict=True) for s in found
+        text[start:end]
+        for text, found in zip(texts, found_in, strict=True)
+        for start, end, _ in found
     }
     repeated = sorted((v for v in values if len(v) >= _REPEAT_MIN), key=len, reverse=True)
     placeholders = Placeholders.for_texts(texts)
     out: list[str] = []
     kinds: list[str] = []
-    for text, found in zip(texts, found_in, strict=True):
-        spans = [(s.start, s.end, s.kind) for s in found]
+    for text, found, keep in zip(texts, found_in, protected, strict=True):
+        spans = list(found)
         for value in repeated:
             index = text.find(value)
             while index != -1:
@@ -1095,7 +1121,8 @@ def redact_texts(texts: Sequence[str]) -> Redaction:
                 index = text.find(value, end)
         # A secret followed by digits hides them too: "REDACTED_SECRET_1" then "5" would read
         # as placeholder 15.
-        secrets = _merged([(s.start, _digits_end(text, s.end), s.kind) for s in _merged(spans)])
+        spans = [(s.start, _digits_end(text, s.end), s.kind) for s in _merged(spans)]
+        secrets = _merged(_cut(spans, keep))
         pieces: list[str] = []
         done = 0
         for secret in secrets:
@@ -1106,6 +1133,42 @@ def redact_texts(texts: Sequence[str]) -> Redaction:
         out.append("".join(pieces))
         kinds.extend(s.kind for s in secrets)
     return Redaction(tuple(out), tuple(kinds), placeholders)
+
+
+def _found_in_parts(
+    texts: Sequence[str], protected: list[list[tuple[int, int]]]
+) -> list[list[_Span]]:
+    """The secrets of the parts read as one text, cut back into each part."""
+    pieces: list[str] = []
+    offsets: list[int] = []
+    at = 0
+    for text, keep in zip(texts, protected, strict=True):
+        offsets.append(at)
+        done = 0
+        for start, end in keep:
+            pieces += (text[done:start], "\n" * (end - start))
+            done = end
+        pieces += (text[done:], "\n")
+        at += len(text) + 1
+    found: list[list[_Span]] = [[] for _ in texts]
+    for secret in find_secrets("".join(pieces)[:-1]):
+        for index, (offset, text) in enumerate(zip(offsets, texts, strict=True)):
+            start, end = max(secret.start - offset, 0), min(secret.end - offset, len(text))
+            if start < end:
+                found[index].extend(_cut([(start, end, secret.kind)], protected[index]))
+    return found
+
+
+def _cut(spans: list[_Span], keep: list[tuple[int, int]]) -> list[_Span]:
+    """`spans` without the ranges in `keep`."""
+    for low, high in keep:
+        spans = [
+            piece
+            for start, end, kind in spans
+            for piece in ((start, min(end, low), kind), (max(start, high), end, kind))
+            if piece[0] < piece[1]
+        ]
+    return spans
 
 
 def _digits_end(text: str, end: int) -> int:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import uuid
 from collections import Counter
 
@@ -231,3 +232,23 @@ def test_ordinary_text_hashes_and_ids_are_left_alone(case: tuple[str, str]):
     _, text = case
     assert find_secrets(text) == []
     assert redact_secrets(text).text == text
+
+
+def test_a_block_cut_by_the_cursor_or_a_message_is_still_read_whole():
+    """The rules read the parts of a request as one text: a Kubernetes Secret whose data the
+    cursor cuts in two, and an AccessKey pair split over two messages, are still hidden;
+    special tokens stay as they are."""
+    first, second = _b64(24), _b64(24)
+    manifest = f"kind: Secret\ndata:\n  first: {first}\n"
+    prompt = f"<|fim_prefix|>{manifest}<|fim_suffix|>  second: {second}\n<|fim_middle|>"
+    tokens = re.compile(r"<\|[a-z_]+\|>")
+    [sent] = redact_texts([prompt], verbatim=tokens).texts
+    assert first not in sent and second not in sent
+    assert tokens.findall(sent) == ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"]
+    assert sent.startswith("<|fim_prefix|>kind: Secret\n")
+
+    key_id = "LTAI5t" + os.urandom(9).hex()
+    secret = os.urandom(15).hex()
+    parts = [f'client = AcsClient(\n    "{key_id}",', f'    "{secret}",\n)']
+    redaction = redact_texts(parts)
+    assert key_id not in redaction.text and secret not in redaction.text

@@ -24,7 +24,7 @@ from qwen_lsp.redaction import Placeholders, UnknownPlaceholder, redact_texts
 
 log = logging.getLogger(__name__)
 
-_SPECIAL_TOKEN = re.compile(r"(<\|[a-z_]+\|>)")
+_SPECIAL_TOKEN = re.compile(r"<\|[a-z_]+\|>")
 
 
 class RedactingProvider:
@@ -58,23 +58,20 @@ def redact_request(request: GenerationRequest) -> GenerationRequest:
 def hide_secrets(request: GenerationRequest) -> tuple[GenerationRequest, Placeholders]:
     """`request` as it is sent, and the placeholders that put its secrets back into an answer.
     The same value gets the same placeholder in the prompt and in every message."""
-    if request.prompt is not None:
-        # Each piece between Qwen's special tokens on its own, so a line right after
-        # <|fim_prefix|> or <|file_sep|> still starts a line for the patterns.
-        pieces = _SPECIAL_TOKEN.split(request.prompt)
-        texts = [p for p in pieces if not _SPECIAL_TOKEN.fullmatch(p)]
-    else:
-        texts = [m.content for m in request.messages]
-    redaction = redact_texts(texts)
+    texts = (
+        [request.prompt] if request.prompt is not None else [m.content for m in request.messages]
+    )
+    # Qwen's special tokens stay as they are, and a line right after <|fim_prefix|> or
+    # <|file_sep|> still starts a line for the patterns.
+    redaction = redact_texts(texts, verbatim=_SPECIAL_TOKEN)
     if not redaction.found:
         return request, redaction.placeholders
-    cleaned = iter(redaction.texts)
     if request.prompt is not None:
-        prompt = "".join(p if _SPECIAL_TOKEN.fullmatch(p) else next(cleaned) for p in pieces)
-        sent = dataclasses.replace(request, prompt=prompt)
+        sent = dataclasses.replace(request, prompt=redaction.texts[0])
     else:
         messages = tuple(
-            Message(m.role, next(cleaned), partial=m.partial) for m in request.messages
+            Message(m.role, text, partial=m.partial)
+            for m, text in zip(request.messages, redaction.texts, strict=True)
         )
         sent = dataclasses.replace(request, messages=messages)
     log.info(
