@@ -247,6 +247,15 @@ def test_a_block_cut_by_the_cursor_or_a_message_is_still_read_whole():
     assert tokens.findall(sent) == ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"]
     assert sent.startswith("<|fim_prefix|>kind: Secret\n")
 
+    # A private key the cursor stands in: both halves hidden, the tokens between them kept.
+    key = build_corpus(0)[-1].planted[0].value.split("\n")
+    cut = len(key) // 2
+    prefix, suffix = "\n".join(key[:cut]), "\n".join(key[cut:])
+    prompt = f'<|fim_prefix|>KEY = """{prefix}<|fim_suffix|>{suffix}"""\n<|fim_middle|>'
+    [sent] = redact_texts([prompt], verbatim=tokens).texts
+    assert tokens.findall(sent) == ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"]
+    assert all(line not in sent for line in key[1:-1])
+
     key_id = "LTAI5t" + os.urandom(9).hex()
     secret = os.urandom(15).hex()
     parts = [f'client = AcsClient(\n    "{key_id}",', f'    "{secret}",\n)']
