@@ -261,3 +261,12 @@ def test_a_block_cut_by_the_cursor_or_a_message_is_still_read_whole():
     parts = [f'client = AcsClient(\n    "{key_id}",', f'    "{secret}",\n)']
     redaction = redact_texts(parts)
     assert key_id not in redaction.text and secret not in redaction.text
+
+
+def test_text_whose_lower_case_is_longer_keeps_its_positions():
+    """ "İ" lowers to two characters: the rules still find the secret after it, exactly."""
+    password = "Pw9-" + os.urandom(6).hex()
+    text = f'# İstanbul İzmir\nname = "İpek"\npassword = "{password}"\n'
+    redaction = redact_secrets(text)
+    assert redaction.text == f'# İstanbul İzmir\nname = "İpek"\npassword = "{STEM}1"\n'
+    assert redaction.placeholders.restore(redaction.text) == text

@@ -3,6 +3,7 @@ overlap."""
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 from qwen_lsp.redaction.blocks import (
@@ -31,7 +32,7 @@ def find_secrets(text: str) -> list[Secret]:
     find_shapes(text, spans, pairs)
     for at in pairs:
         find_pairs(text, at, spans)
-    find_in_lines(text, text.lower(), spans)
+    find_in_lines(text, _lowered(text), spans)
     find_kubernetes_secret_data(text, spans)
     find_terraform_defaults(text, spans)
     find_random_assigned(text, spans)
@@ -48,3 +49,13 @@ def merged(spans: list[Span]) -> list[Secret]:
         else:
             out.append(Secret(start, end, kind))
     return out
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _lowered(text: str) -> str:
+    """`text` in lower case, character for character: positions in one are positions in the
+    other ("İ".lower() is two characters, so such a text is lowered in ASCII only)."""
+    lower = text.lower()
+    return lower if len(lower) == len(text) else text.translate(_ASCII_LOWER)

@@ -119,7 +119,7 @@ def _find_named_values(line: str, lower: str) -> Iterator[tuple[int, int, str]]:
     """Values given to a name that says "secret", in every form a file writes them."""
     for hit in WORD_HIT.finditer(lower):
         end = hit.end()
-        if end < len(line) and (line[end].isalnum() or line[end] in "_"):
+        if end < len(line) and (line[end].isalnum() or line[end] == "_"):
             continue  # the word is inside a name: password_hash, token_type
         start = _name_start(line, hit.start())
         if lower.startswith("key", start):
@@ -174,8 +174,9 @@ def _values_after(line: str, lead: str, name: str, end: int) -> Iterator[tuple[i
         yield from quoted(_AFTER_SQL_PASSWORD.match(line, end), "sql-password")
         if _NETRC_LEAD.search(lead):
             yield from unquoted(_AFTER_NETRC.match(line, end), "netrc")
-    if _AFTER_CALL.match(line, end) and not _GETTER.search(name.split(".")[-1]):
-        yield from _call_arguments(line, _AFTER_CALL.match(line, end).end(), name, setter=True)  # type: ignore[union-attr]
+    call = _AFTER_CALL.match(line, end)
+    if call is not None and not _GETTER.search(name.split(".")[-1]):
+        yield from _call_arguments(line, call.end(), name, setter=True)
 
 
 def _is_setting(match: re.Match[str], lead: str) -> bool:
@@ -263,7 +264,7 @@ def _call_arguments(line: str, at: int, fn: str, *, setter: bool) -> Iterator[tu
 # HTTPBasicAuth("user", "<password>"), getConnection(url, "user", "<password>"),
 # AccessKeyCredential("<id>", "<secret>"); also requests' auth=("user", "<password>").
 _LOGIN_CALL = re.compile(
-    r"(?:log_?in|log_?on|sign_?in|authenticate|authorize|auth|connect|connection"
+    r"(?P<word>log_?in|log_?on|sign_?in|authenticate|authorize|auth|connect|connection"
     r"|credentials?)\s*(?:=\s*)?\("
 )
 _LOGIN_NAME = re.compile(
@@ -274,7 +275,7 @@ _LOGIN_NAME = re.compile(
 
 def _find_login_arguments(line: str, lower: str) -> Iterator[tuple[int, int, str]]:
     for call in _LOGIN_CALL.finditer(lower):
-        name_end = call.start() + len(call.group(0).split("(")[0].split("=")[0].rstrip())
+        name_end = call.end("word")
         start = _name_start(line, name_end)
         if start < name_end and _LOGIN_NAME.search(lower[start:name_end].split(".")[-1]):
             yield from _call_arguments(line, call.end(), line[start:name_end], setter=False)
@@ -375,6 +376,8 @@ _LINE_RULES: tuple[_LineRule, ...] = (
 
 
 def find_in_lines(text: str, lower: str, spans: list[Span]) -> None:
+    """The secrets on the lines of `text` that hold a marker; `lower` is `text` in lower case,
+    character for character."""
     lines_with: dict[str, list[int]] = {}  # marker -> the starts of the lines holding it
     for marker in _LINE_MARKERS:
         starts: list[int] = []
