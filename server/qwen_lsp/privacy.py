@@ -1,6 +1,6 @@
 """Files whose text never leaves this machine: sensitive names (`.env`, keys, credentials),
 whatever the settings say, and the user's `exclude` globs. The secrets inside ordinary files
-are `redaction.py`'s part."""
+are the `redaction` package's part."""
 
 from __future__ import annotations
 

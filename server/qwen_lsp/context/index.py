@@ -8,7 +8,7 @@ files (`scope`), and the on-disk copy. A refresh lists the files (the caller's l
 only those whose content hash changed, so a restart costs a directory listing, a stat per
 file and one JSON read. The stored copy is JSON (data only: nothing in it is evaluated),
 private to the user (0600 in a 0700 folder), and holds no secret: signatures, doc lines and
-container headers are stored with secrets replaced (`redaction.redact_secrets`), since a
+container headers are stored with each secret `redaction.find_secrets` finds elided, since a
 constant's signature is its value. Refreshing is a generator that yields after each file it
 reads, so a server can do it in slices between requests and report progress. Entries can also be
 refreshed from an editor's unsaved text; those carry no stat, so the next refresh checks them
@@ -40,7 +40,7 @@ from qwen_lsp.context.imports import (
 )
 from qwen_lsp.context.languages import get_parser, language_for
 from qwen_lsp.context.tags import Definition, definitions, queries_version
-from qwen_lsp.redaction import redact_secrets
+from qwen_lsp.redaction import find_secrets
 from qwen_lsp.storage import PRIVATE_FILE, private_dir, tighten_file
 
 log = logging.getLogger(__name__)
@@ -588,8 +588,21 @@ def _definition_row(d: Definition) -> list:
     ]
 
 
+# What stands for a secret in the stored index. Not a request placeholder: stored text comes
+# back in later prompts, and an answer must never copy a placeholder into the user's code; an
+# elision, as in a stub file, reads as "the value is left out".
+_ELIDED = "..."
+
+
 def _redacted(text: str) -> str:
-    return redact_secrets(text).text if text else text
+    if not text:
+        return text
+    out, last = [], 0
+    for secret in find_secrets(text):
+        out.append(text[last : secret.start])
+        out.append(_ELIDED)
+        last = secret.end
+    return "".join(out) + text[last:] if out else text
 
 
 def _entry_from_row(path: str, row: list) -> FileEntry:
