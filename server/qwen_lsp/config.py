@@ -146,6 +146,14 @@ class PrivacySettings:
             "(loopback, 10/8, 172.16/12, 192.168/16)."
         ),
     )
+    send_ignored_files: bool = field(
+        default=False,
+        metadata=_doc(
+            "Send the text of files git ignores when they are open in the editor (completions, "
+            "code actions, review on save); off: those files get nothing, like `exclude`.",
+            trust="user-only",
+        ),
+    )
 
 
 @dataclass(frozen=True)

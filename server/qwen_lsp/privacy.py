@@ -156,8 +156,3 @@ def is_excluded(path: str, patterns: tuple[str, ...]) -> bool:
     """Whether `path` (relative, with "/") matches an `exclude` glob, by path or by name."""
     name = path.rsplit("/", 1)[-1]
     return any(fnmatch(path, p) or fnmatch(name, p) for p in patterns)
-
-
-def is_never_read(path: str, exclude: tuple[str, ...]) -> bool:
-    """Files whose text never goes into a prompt: excluded ones and sensitive ones."""
-    return is_sensitive_path(path) or is_excluded(path, exclude)

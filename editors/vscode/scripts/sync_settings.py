@@ -37,6 +37,7 @@ RESTRICTED = [
     "provider",
     "baseUrl",
     "privacy.localOnly",
+    "privacy.sendIgnoredFiles",
     "spend.priceFile",
     "cache.dir",
     "logFile",

@@ -33,7 +33,6 @@ _EXPORTS: dict[str, str] = {
     "KINDS": "actions.model",
     "Problem": "actions.model",
     "SpendDeclined": "actions.model",
-    "read_file_text": "actions.model",
     "PromptSources": "actions.templates",
     "offer_actions": "actions.offers",
     "run_action": "actions.running",
@@ -83,7 +82,6 @@ __all__ = [
     "offer_actions",
     "parse_unified_diff",
     "preview",
-    "read_file_text",
     "relative_path",
     "run_action",
     "run_review",
@@ -112,7 +110,6 @@ if TYPE_CHECKING:
         ActionTarget,
         Problem,
         SpendDeclined,
-        read_file_text,
     )
     from qwen_lsp.engine.actions.offers import offer_actions
     from qwen_lsp.engine.actions.running import run_action

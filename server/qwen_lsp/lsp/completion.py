@@ -30,9 +30,10 @@ def _target(ls: QwenLanguageServer, uri: str, position: types.Position) -> Compl
     return CompletionTarget(
         document=doc.source,
         position=Position(position.line, position.character),
-        path=relative_path(doc.path, ls.roots),
+        path=relative_path(doc.location, ls.roots),
         language_id=doc.language_id,
         key=uri,
+        file=doc.path,
     )
 
 

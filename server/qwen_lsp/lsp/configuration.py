@@ -92,6 +92,8 @@ def register(server: QwenLanguageServer) -> None:
         encoding = ls.workspace.position_encoding or "utf-16"
         ls.documents.encoding = getattr(encoding, "value", encoding)
         reload(ls)
+        if ls.runtime is not None:  # files are judged by their folder's rules from now on
+            ls.runtime.workspace.know_folders(ls.roots)
         completion.register_for_client(ls, params.capabilities)
 
     @server.feature(types.INITIALIZED)

@@ -120,8 +120,8 @@ async def review_document(ls: QwenLanguageServer, uri: str) -> None:
     if doc is None or runtime is None:
         log.debug("review asked for a document that is not open: %s", uri)
         return
-    path = relative_path(doc.path, ls.roots)
-    if (reason := why_not_reviewed(runtime, path, doc.source.size)) is not None:
+    path = relative_path(doc.location, ls.roots)
+    if (reason := why_not_reviewed(runtime, path, doc.source.size, doc.path)) is not None:
         log.info("no review: %s", reason)
         return
     version = doc.version

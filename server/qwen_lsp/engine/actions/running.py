@@ -5,20 +5,25 @@ model, so an editor may ask at every cursor move. Running (`run_action`) builds 
 prompt from its template, answers from the cache when the same action already ran on the same
 code with the same template, and otherwise checks the budget (asking the user when a limit is
 reached) and makes exactly one call to the chat model. The answer becomes the smallest edits
-that apply it, or Markdown for "Explain". An answer that is empty or does not parse is refused
-with `ActionFailed` saying why: it changes nothing and is not cached, so asking again may do
-better. Every paid call and every cache hit goes into the spend ledger as feature "action".
+that apply it, or Markdown for "Explain". Nothing runs on a document whose text may not be
+sent (the rule of listing and completion, checked again here: a client may run an action it
+was never offered), and the test file "Write unit tests" shows the model is read through the
+workspace's door. An answer that is empty or does not parse is refused with `ActionFailed`
+saying why: it changes nothing and is not cached, so asking again may do better. Every paid
+call and every cache hit goes into the spend ledger as feature "action".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 
 from qwen_lsp import errors
 from qwen_lsp.cache import answer_key
 from qwen_lsp.config import CustomAction, Settings
 from qwen_lsp.context.budget import estimate_tokens
+from qwen_lsp.context.files import MISSING, Refusal
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.actions.edits import minimal_edits
 from qwen_lsp.engine.actions.model import (
@@ -41,7 +46,6 @@ from qwen_lsp.engine.actions.model import (
     ReadText,
     SpendDeclined,
     TextChange,
-    read_file_text,
 )
 from qwen_lsp.engine.actions.regions import (
     Region,
@@ -54,6 +58,7 @@ from qwen_lsp.engine.actions.regions import (
 from qwen_lsp.engine.actions.templates import PromptSources, load_template
 from qwen_lsp.engine.actions.writing_tests import tests_job
 from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.engine.workspace import relative_path
 from qwen_lsp.model import Generation, GenerationRequest, Message
 from qwen_lsp.postprocess.answers import (
     code_changed,
@@ -84,10 +89,14 @@ async def run_action(
     *,
     confirm_spend: ConfirmSpend,
     prompts: PromptSources | None = None,
-    read_text: ReadText | None = None,
+    open_text: ReadText | None = None,
 ) -> ActionResult:
-    """Run the action `offer` names on `target`; raises ActionFailed when it cannot."""
-    read = read_text or read_file_text
+    """Run the action `offer` names on `target`; raises ActionFailed when it cannot.
+    `open_text`: the editor's text of a file open in it, None for one that is not open."""
+    refused = runtime.workspace.why_not_sent(target.file, target.path)
+    if refused is not None:
+        raise ActionFailed(f"qwen-lsp: {refused}; nothing was sent")
+    read = _workspace_reader(runtime, target, open_text)
     job = _prepare(runtime.settings, target, offer, prompts or PromptSources(), read)
     generation, key, cached = await _ask(runtime, job, confirm_spend)
     result = job.interpret(generation.texts[0] if generation.texts else "")
@@ -95,6 +104,32 @@ async def run_action(
         # Only an answer that passed every check is kept: a refused one may be better next time.
         runtime.cache.set(key, generation, background=True)
     return dataclasses.replace(result, from_cache=cached)
+
+
+def _workspace_reader(
+    runtime: Runtime, target: ActionTarget, open_text: ReadText | None
+) -> ReadText:
+    """How an action reads another file: judged by the workspace's rules first (a test file
+    that is a link to a key is not read, even when the editor has it open), then the
+    editor's text, else the disk through the door."""
+    workspace = runtime.workspace
+
+    def read(path: Path) -> str | None:
+        shown = relative_path(path, [target.root] if target.root else [])
+        refused = workspace.why_not_sent(path, shown)
+        if refused is not None:
+            raise ActionFailed(f"qwen-lsp: {refused}; nothing was sent")
+        text = open_text(path) if open_text is not None else None
+        if text is not None:
+            return text
+        got = workspace.read_file(path, target.root)
+        if isinstance(got, Refusal):
+            if got.kind == MISSING:
+                return None
+            raise ActionFailed(f"qwen-lsp: {shown}: {got.reason}; nothing was sent")
+        return got
+
+    return read
 
 
 def _prepare(

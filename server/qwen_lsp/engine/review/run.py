@@ -29,7 +29,6 @@ from qwen_lsp.engine.review.chunks import Chunk
 from qwen_lsp.engine.review.prompt import build_prompt
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import Finding, Generation, GenerationRequest, Usage
-from qwen_lsp.privacy import is_excluded, is_sensitive_path
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +43,15 @@ class RunStopped(errors.QwenLspError):
     """The run cannot go on: the budget or `max_cost` is reached, or the key is refused."""
 
 
-def why_not_reviewed(runtime: Runtime, path: str, size: int) -> str | None:
-    """Why a file must not be reviewed (its text would leave the machine), or None."""
-    if is_excluded(path, runtime.settings.exclude):
-        return f"{path} matches the exclude setting"
-    if is_sensitive_path(path):
-        return f"{path} may hold secrets"
+def why_not_reviewed(
+    runtime: Runtime, path: str, size: int, file: Path | None = None
+) -> str | None:
+    """Why a document must not be reviewed (its text would leave the machine), or None:
+    `path` as the model sees it, `file` where it is on disk (the workspace's door judges
+    both: secrets, `exclude`, ignore rules, links leading away)."""
+    refused = runtime.workspace.why_not_sent(file, path)
+    if refused is not None:
+        return refused
     if size > runtime.settings.max_file_size:
         return f"{path} is larger than maxFileSize"
     return None
