@@ -4,15 +4,40 @@ Sources, lowest to highest priority (the one place this order is written):
 
 1. built-in defaults (the dataclass defaults below);
 2. the user file, ``<user config dir>/qwen-lsp/config.toml`` (``QWEN_LSP_CONFIG`` names another);
-3. the project file, ``.qwen-lsp.toml`` or ``[tool.qwen-lsp]`` in ``pyproject.toml``, the nearest
-   one found upward from the folder; ``provider`` and ``baseUrl`` from it apply only in a trusted
-   folder, and an API key is never read from it;
+3. the project file, ``.qwen-lsp.toml`` or ``[tool.qwen-lsp]`` in ``pyproject.toml``: the nearest
+   one upward from the folder, searching no higher than the workspace folder or the git root
+   (the nearest folder holding ``.git``), whichever comes first; each of its keys passes the
+   key's trust class (below);
 4. the environment: ``QWEN_LSP_<KEY>`` for every key (``QWEN_LSP_CHAT_MODEL``,
    ``QWEN_LSP_COMPLETION_MAX_TOKENS``, ...); keys also from ``DASHSCOPE_API_KEY`` /
    ``OPENAI_API_KEY`` when no other source set one;
 5. editor settings: ``initializationOptions``, then the ``qwen-lsp`` section of
    ``workspace/configuration``;
 6. command-line flags.
+
+Trust. A project file travels with a repository someone else wrote (a cloned project, a pull
+request in CI), so every setting has one trust class, declared in its field's metadata
+(``_doc(..., trust=...)``), that says what a project file may do with it:
+
+- ``user-only``: never from a project file, trusted or not: keys, ``trustedFolders``, every path
+  that is read or written (cache, log, prompt folder, price table), the cache's and the log's
+  other settings, whether files git ignores may be sent (``privacy.sendIgnoredFiles``), and the
+  currency the spend limits are counted in;
+- ``trusted-only``: from a project file only in a folder the user trusts (the editor's workspace
+  trust, sent as ``workspaceTrusted`` in initializationOptions, or ``trustedFolders`` in the
+  user file or environment): where code goes and what it costs (provider, endpoint, models,
+  prompt mode, token limits, candidates, timeouts, custom actions);
+- ``narrow-only``: a project file may tighten, never loosen, whether trusted or not: the result
+  is the tightest of the project's value and the one beneath it (user file, else default), by
+  the field's ``narrow`` rule (``NARROWINGS``): ``exclude`` adds patterns, ``privacy.localOnly``
+  may turn on, spend limits may be lowered or set;
+- ``free``: anything else (language, sampling, review instructions, ...).
+
+A key a project file may not set is left out with one message naming the key and its class.
+The environment, editor settings and flags are the user's own and pass unfiltered. (Workspace
+settings an editor reads from the repository, like VS Code's ``.vscode/settings.json``, are the
+editor's to restrict: the VS Code extension lists every setting that is not free in its
+``restrictedConfigurations``, generated from this schema.)
 
 Raw options (nested dicts with the camelCase keys users write) are merged in that order and
 validated once into `Settings`. An invalid value yields one message naming the key and the
@@ -28,7 +53,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
@@ -60,37 +85,110 @@ DEFAULT_MODELS: dict[str, tuple[str, str]] = {  # provider -> (completion model,
     "openai-compatible": ("qwen2.5-coder:1.5b-base", "qwen2.5-coder:7b-instruct"),
 }
 
-# Keys a project file may set only in a trusted folder, and keys it may never set.
-TRUSTED_ONLY_KEYS = ("provider", "baseUrl")
-SECRET_KEYS = ("apiKey",)
-USER_FILE_ONLY_KEYS = ("trustedFolders",)
+# -- trust classes ----------------------------------------------------------------------------
+
+Trust = Literal["user-only", "trusted-only", "narrow-only", "free"]
+TRUST_CLASSES: tuple[str, ...] = get_args(Trust)
 
 
-def _doc(text: str, **constraints: Any) -> Any:
+@dataclass(frozen=True)
+class Narrowing:
+    """How a project file may tighten a narrow-only setting."""
+
+    says: str  # what a project file may do, for messages and the settings table
+    # (value beneath the project, project value) -> (result, whether the project's was refused)
+    tightest: Callable[[Any, Any], tuple[Any, bool]]
+
+
+def _union(mine: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    return tuple(dict.fromkeys((*mine, *theirs))), False  # adding never loosens
+
+
+def _lower_limit(mine: float | None, theirs: float | None) -> tuple[float | None, bool]:
+    """No limit (None) is the loosest; otherwise the smaller number."""
+    if theirs is None:
+        return mine, mine is not None
+    if mine is None or theirs <= mine:
+        return theirs, False
+    return mine, True
+
+
+NARROWINGS: dict[str, Narrowing] = {
+    "union": Narrowing("adds to yours", _union),
+    "on": Narrowing(
+        "may turn it on, never off", lambda mine, theirs: (mine or theirs, mine > theirs)
+    ),
+    "off": Narrowing(
+        "may turn it off, never on", lambda mine, theirs: (mine and theirs, mine < theirs)
+    ),
+    "lower": Narrowing("may lower it or set one, never raise or remove it", _lower_limit),
+}
+
+
+def _doc(text: str, *, trust: Trust, narrow: str | None = None, **constraints: Any) -> Any:
+    """A setting's metadata: its doc, its trust class (every setting has exactly one), and
+    the bounds the validator enforces (`min`, `max`, `absolute` for a path)."""
+    if trust not in TRUST_CLASSES:
+        raise ValueError(f"unknown trust class {trust!r}")
+    if (trust == "narrow-only") != (narrow in NARROWINGS):
+        raise ValueError("a narrow-only setting, and only one, names a rule from NARROWINGS")
+    return {"doc": text, "trust": trust, **({"narrow": narrow} if narrow else {}), **constraints}
+
+
+def _entry_doc(text: str, **constraints: Any) -> Any:
+    """Metadata of a key inside one table of a list (`actions.custom`): the list's own trust
+    class covers the whole list."""
     return {"doc": text, **constraints}
+
+
+# -- the schema -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CompletionSettings:
-    enabled: bool = field(default=True, metadata=_doc("Offer inline completions."))
+    enabled: bool = field(
+        default=True,
+        metadata=_doc(
+            "Offer inline completions. A project file may turn them off, never on (each one is "
+            "a paid request).",
+            trust="narrow-only",
+            narrow="off",
+        ),
+    )
     max_tokens: int = field(
-        default=128, metadata=_doc("Most tokens a completion may have.", min=1, max=4096)
+        default=128,
+        metadata=_doc("Most tokens a completion may have.", trust="trusted-only", min=1, max=4096),
     )
     temperature: float = field(
-        default=0.2, metadata=_doc("Sampling temperature for completions.", min=0.0, max=2.0)
+        default=0.2,
+        metadata=_doc("Sampling temperature for completions.", trust="free", min=0.0, max=2.0),
     )
     timeout_ms: int = field(
         default=5000,
-        metadata=_doc("Deadline of one completion request, in milliseconds.", min=100, max=120_000),
+        metadata=_doc(
+            "Deadline of one completion request, in milliseconds. Trusted-only: a deadline too "
+            "short pays for answers that are thrown away.",
+            trust="trusted-only",
+            min=100,
+            max=120_000,
+        ),
     )
     disabled_languages: tuple[str, ...] = field(
-        default=(), metadata=_doc("Language ids (as the editor names them) with no completions.")
+        default=(),
+        metadata=_doc(
+            "Language ids (as the editor names them) with no completions; a project file's "
+            "list is added to yours.",
+            trust="narrow-only",
+            narrow="union",
+        ),
     )
     debounce_ms: int | None = field(
         default=None,
         metadata=_doc(
             "Wait this long after a keystroke before asking the model; unset: learnt from "
-            "your typing speed. A manual trigger never waits.",
+            "your typing speed. A manual trigger never waits. Trusted-only: 0 sends a paid "
+            "request on every keystroke.",
+            trust="trusted-only",
             min=0,
             max=2000,
         ),
@@ -100,6 +198,7 @@ class CompletionSettings:
         metadata=_doc(
             "Suggestions asked for in one request, on OpenAI and OpenAI-compatible servers "
             "that honour `n` (vLLM); each extra one costs its output tokens.",
+            trust="trusted-only",
             min=1,
             max=5,
         ),
@@ -110,30 +209,56 @@ class CompletionSettings:
 class ContextSettings:
     max_tokens: int = field(
         default=2048,
-        metadata=_doc("Token budget of the prompt's code: prefix, suffix and snippets.", min=64),
+        metadata=_doc(
+            "Token budget of the prompt's code: prefix, suffix and snippets.",
+            trust="trusted-only",
+            min=64,
+        ),
     )
     cross_file: bool = field(
         default=True,
         metadata=_doc(
             "Add code from other files of the workspace to prompts: definitions of the names "
-            "used near the cursor, imports, recent edits, similar code."
+            "used near the cursor, imports, recent edits, similar code. A project file may "
+            "turn it off, never on (on sends code you chose to keep back).",
+            trust="narrow-only",
+            narrow="off",
         ),
     )
     max_files: int = field(
         default=20_000,
-        metadata=_doc("Most files of a workspace folder the symbol index reads.", min=1),
+        metadata=_doc(
+            "Most files of a workspace folder the symbol index reads.", trust="free", min=1
+        ),
     )
 
 
 @dataclass(frozen=True)
 class CacheSettings:
-    enabled: bool = field(default=True, metadata=_doc("Keep answers in the disk cache."))
+    enabled: bool = field(
+        default=True,
+        metadata=_doc(
+            "Keep answers in the disk cache. User-only: it decides what is written to your "
+            "disk, and off pays again for every answer.",
+            trust="user-only",
+        ),
+    )
     dir: str | None = field(
         default=None,
-        metadata=_doc("Cache folder; default the user cache dir (QWEN_LSP_CACHE_DIR overrides)."),
+        metadata=_doc(
+            "Cache folder, an absolute path (`~` allowed); default the user cache dir "
+            "(QWEN_LSP_CACHE_DIR overrides).",
+            trust="user-only",
+            absolute=True,
+        ),
     )
     max_size_mb: int = field(
-        default=256, metadata=_doc("Size limit of the disk cache, in MiB.", min=1)
+        default=256,
+        metadata=_doc(
+            "Size limit of the disk cache, in MiB. User-only: your disk.",
+            trust="user-only",
+            min=1,
+        ),
     )
 
 
@@ -143,7 +268,9 @@ class PrivacySettings:
         default=False,
         metadata=_doc(
             "Refuse any endpoint that is not on this machine or a private network "
-            "(loopback, 10/8, 172.16/12, 192.168/16)."
+            "(loopback, 10/8, 172.16/12, 192.168/16). A project file may turn it on, never off.",
+            trust="narrow-only",
+            narrow="on",
         ),
     )
     send_ignored_files: bool = field(
@@ -160,18 +287,38 @@ class PrivacySettings:
 class SpendSettings:
     daily_limit: float | None = field(
         default=None,
-        metadata=_doc("Most to spend per day, in `spend.currency`; unset: no limit.", min=0.0),
+        metadata=_doc(
+            "Most to spend per day, in `spend.currency`; unset: no limit. A project file may "
+            "lower it or set one, never raise or remove it.",
+            trust="narrow-only",
+            narrow="lower",
+            min=0.0,
+        ),
     )
     monthly_limit: float | None = field(
         default=None,
-        metadata=_doc("Most to spend per calendar month, in `spend.currency`.", min=0.0),
+        metadata=_doc(
+            "Most to spend per calendar month, in `spend.currency`. A project file may lower "
+            "it or set one, never raise or remove it.",
+            trust="narrow-only",
+            narrow="lower",
+            min=0.0,
+        ),
     )
     currency: Literal["USD", "CNY"] = field(
-        default="USD", metadata=_doc("Currency of the limits and of totals across models.")
+        default="USD",
+        metadata=_doc(
+            "Currency of the limits and of totals across models. User-only: switching it "
+            "would raise your limits sevenfold.",
+            trust="user-only",
+        ),
     )
     price_file: str | None = field(
         default=None,
-        metadata=_doc("A TOML price table that overrides the shipped one, model by model."),
+        metadata=_doc(
+            "A TOML price table that overrides the shipped one, model by model.",
+            trust="user-only",
+        ),
     )
 
 
@@ -179,34 +326,54 @@ class SpendSettings:
 class ReviewSettings:
     on_save: bool = field(
         default=False,
-        metadata=_doc("Review a file when it is saved and show findings as diagnostics."),
+        metadata=_doc(
+            "Review a file when it is saved and show findings as diagnostics. Trusted-only: "
+            "every save is a paid review.",
+            trust="trusted-only",
+        ),
     )
     instructions: str = field(
         default="",
-        metadata=_doc("Extra instructions for the reviewer (team rules), added to the prompt."),
+        metadata=_doc(
+            "Extra instructions for the reviewer (team rules), added to the prompt.",
+            trust="free",
+        ),
     )
     prompt_dir: str | None = field(
         default=None,
         metadata=_doc(
-            "A folder whose system.md and user.md replace the shipped review prompt; "
-            "relative to the workspace folder."
+            "A folder of your own whose system.md and user.md replace the shipped review "
+            "prompt: an absolute path or one starting with ~ (a relative one is refused). "
+            "User-only: it names files to read.",
+            trust="user-only",
         ),
     )
     max_findings: int = field(
         default=20,
-        metadata=_doc("Most findings kept per file, most severe first.", min=1, max=1000),
+        metadata=_doc(
+            "Most findings kept per file, most severe first.", trust="free", min=1, max=1000
+        ),
     )
     chunk_tokens: int = field(
         default=3000,
-        metadata=_doc("Token budget of the code sent in one review request.", min=200),
+        metadata=_doc(
+            "Token budget of the code sent in one review request. Trusted-only: it sets the "
+            "size, and so the cost, of every review request.",
+            trust="trusted-only",
+            min=200,
+        ),
     )
     max_tokens: int = field(
         default=2048,
-        metadata=_doc("Most tokens a review answer may have.", min=64, max=65_536),
+        metadata=_doc(
+            "Most tokens a review answer may have.", trust="trusted-only", min=64, max=65_536
+        ),
     )
     timeout_ms: int = field(
         default=120_000,
-        metadata=_doc("Deadline of one review request, in milliseconds.", min=1000),
+        metadata=_doc(
+            "Deadline of one review request, in milliseconds.", trust="trusted-only", min=1000
+        ),
     )
 
 
@@ -215,11 +382,12 @@ class CustomAction:
     """A code action of the user's own: a title for the menu and the instruction for the model."""
 
     title: str = field(
-        default="", metadata=_doc("What the editor's code action menu shows.", required=True)
+        default="",
+        metadata=_entry_doc("What the editor's code action menu shows.", required=True),
     )
     prompt: str = field(
         default="",
-        metadata=_doc(
+        metadata=_entry_doc(
             "The instruction sent to the chat model with the selected code; "
             "{{language}}, {{path}} and {{answer_language}} are filled in.",
             required=True,
@@ -230,21 +398,32 @@ class CustomAction:
 @dataclass(frozen=True)
 class ActionSettings:
     enabled: bool = field(
-        default=True, metadata=_doc("Offer AI code actions (listing them never calls a model).")
+        default=True,
+        metadata=_doc("Offer AI code actions (listing them never calls a model).", trust="free"),
     )
     max_tokens: int = field(
         default=4096,
-        metadata=_doc("Most tokens the answer to one code action may have.", min=64, max=65_536),
+        metadata=_doc(
+            "Most tokens the answer to one code action may have.",
+            trust="trusted-only",
+            min=64,
+            max=65_536,
+        ),
     )
     timeout_ms: int = field(
         default=90_000,
-        metadata=_doc("Deadline of one code action request, in milliseconds.", min=1000),
+        metadata=_doc(
+            "Deadline of one code action request, in milliseconds.",
+            trust="trusted-only",
+            min=1000,
+        ),
     )
     custom: tuple[CustomAction, ...] = field(
         default=(),
         metadata=_doc(
             "Your own code actions: a list of {title, prompt} tables; each rewrites the "
-            "selection (or the definition at the cursor) as its prompt says."
+            "selection (or the definition at the cursor) as its prompt says.",
+            trust="trusted-only",
         ),
     )
 
@@ -253,57 +432,100 @@ class ActionSettings:
 class Settings:
     provider: ProviderName = field(
         default="dashscope",
-        metadata=_doc("Who serves the model: dashscope, openai or openai-compatible."),
+        metadata=_doc(
+            "Who serves the model: dashscope, openai or openai-compatible.",
+            trust="trusted-only",
+        ),
     )
     model: str | None = field(
         default=None,
-        metadata=_doc("Completion model; default per provider (qwen3-coder-flash on DashScope)."),
+        metadata=_doc(
+            "Completion model; default per provider (qwen3-coder-flash on DashScope).",
+            trust="trusted-only",
+        ),
     )
     chat_model: str | None = field(
         default=None,
-        metadata=_doc("Model for code actions and reviews; default per provider."),
+        metadata=_doc(
+            "Model for code actions and reviews; default per provider.", trust="trusted-only"
+        ),
     )
     base_url: str | None = field(
         default=None,
-        metadata=_doc("Endpoint URL; default from the provider (and `region` for DashScope)."),
+        metadata=_doc(
+            "Endpoint URL; default from the provider (and `region` for DashScope).",
+            trust="trusted-only",
+        ),
     )
     region: Literal["beijing", "singapore", "us", "hongkong"] = field(
-        default="beijing", metadata=_doc("DashScope region; keys only work in their own region.")
+        default="beijing",
+        metadata=_doc(
+            "DashScope region; keys only work in their own region.", trust="trusted-only"
+        ),
     )
     api_key: str | None = field(
         default=None,
-        repr=False,
+        repr=False,  # a secret: never shown, not even in a message about a bad value
         metadata=_doc(
-            "API key; better from DASHSCOPE_API_KEY / OPENAI_API_KEY. Never in a project."
+            "API key; better from DASHSCOPE_API_KEY / OPENAI_API_KEY. Never in a project.",
+            trust="user-only",
         ),
     )
     prompt_mode: Literal["auto", "fim", "partial", "chat"] = field(
         default="auto",
-        metadata=_doc("auto probes the endpoint once; fim, partial or chat force a mode."),
+        metadata=_doc(
+            "auto probes the endpoint once; fim, partial or chat force a mode.",
+            trust="trusted-only",
+        ),
     )
     exclude: tuple[str, ...] = field(
-        default=(), metadata=_doc("Glob patterns of files never completed nor read into prompts.")
+        default=(),
+        metadata=_doc(
+            "Glob patterns of files never completed nor read into prompts; a project file's "
+            "patterns are added to yours.",
+            trust="narrow-only",
+            narrow="union",
+        ),
     )
     max_file_size: int = field(
         default=1_000_000,
-        metadata=_doc("Files larger than this many bytes get no completions.", min=1),
+        metadata=_doc(
+            "Files larger than this many bytes get no completions and no review. "
+            "Trusted-only: raising it has larger files reviewed, and paid for.",
+            trust="trusted-only",
+            min=1,
+        ),
     )
     log_level: Literal["error", "warning", "info", "debug"] = field(
-        default="info", metadata=_doc("Log level of the server's log (stderr and the log file).")
+        default="info",
+        metadata=_doc(
+            "Log level of the server's log (stderr and the log file); debug logs prompt text.",
+            trust="user-only",
+        ),
     )
     log_file: str | None = field(
         default=None,
-        metadata=_doc('Log file; default qwen-lsp.log in the user log folder; "" for none.'),
+        metadata=_doc(
+            "Log file, an absolute path (`~` allowed); default qwen-lsp.log in the user log "
+            'folder; "" for none.',
+            trust="user-only",
+            absolute=True,
+        ),
     )
     trusted_folders: tuple[str, ...] = field(
         default=(),
-        metadata=_doc("User file only: folders whose project file may set provider and baseUrl."),
+        metadata=_doc(
+            "User file or environment only: folders whose project file may set the "
+            "trusted-only settings.",
+            trust="user-only",
+        ),
     )
     language: Literal["auto", "zh", "en"] = field(
         default="auto",
         metadata=_doc(
             "Language of explanations and of comments the model writes: auto follows the "
-            "editor's locale, else Chinese when the code holds Chinese, else English; zh; en."
+            "editor's locale, else Chinese when the code holds Chinese, else English; zh; en.",
+            trust="free",
         ),
     )
     completion: CompletionSettings = field(default_factory=CompletionSettings)
@@ -371,18 +593,42 @@ def schema_keys(cls: type = Settings, prefix: str = "") -> list[str]:
     return keys
 
 
+def setting_field(key: str) -> tuple[dataclasses.Field[Any], Any]:
+    """The field and the type of one dotted key."""
+    cls: type = Settings
+    *parents, leaf = key.split(".")
+    for part in parents:
+        cls = _hints(cls)[_snake(part)]
+    f = next(f for f in dataclasses.fields(cls) if f.name == _snake(leaf))
+    return f, _hints(cls)[f.name]
+
+
+def _default_of(f: dataclasses.Field[Any]) -> Any:
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+
+
 def describe_settings() -> list[tuple[str, str, str]]:
     """(dotted key, default, doc) for every setting, for docs and `doctor`."""
     rows = []
     for key in schema_keys():
-        cls: type = Settings
-        parts = key.split(".")
-        for part in parts[:-1]:
-            cls = _hints(cls)[_snake(part)]
-        f = next(f for f in dataclasses.fields(cls) if f.name == _snake(parts[-1]))
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        rows.append((key, repr(default), f.metadata.get("doc", "")))
+        f, _annotation = setting_field(key)
+        rows.append((key, repr(_default_of(f)), f.metadata.get("doc", "")))
     return rows
+
+
+def trust_of(key: str) -> str:
+    """The trust class of a dotted key. A field that declares none counts as user-only, the
+    safest (and the schema test fails on it)."""
+    return setting_field(key)[0].metadata.get("trust", "user-only")
+
+
+def trust_label(key: str) -> str:
+    """The trust class as the settings table shows it: `narrow-only (adds to yours)`, ..."""
+    f, _annotation = setting_field(key)
+    trust = trust_of(key)
+    if trust == "narrow-only":
+        return f"{trust} ({NARROWINGS[f.metadata['narrow']].says})"
+    return trust
 
 
 def _coerce(value: Any, annotation: Any, meta: Mapping[str, Any], from_text: bool) -> Any:
@@ -427,6 +673,9 @@ def _coerce(value: Any, annotation: Any, meta: Mapping[str, Any], from_text: boo
     if annotation is str:
         if not isinstance(value, str):
             raise ValueError(f"expected a string, got {value!r}")
+        # A relative folder would land wherever the process happens to start (the repository).
+        if meta.get("absolute") and value and not Path(value).expanduser().is_absolute():
+            raise ValueError(f"must be an absolute path (or start with ~), got {value!r}")
         return value
     if origin is tuple:
         if from_text and isinstance(value, str):
@@ -520,8 +769,7 @@ def _build(cls: type, raw: Mapping[str, Any], path: str, problems: list[str], te
         try:
             values[f.name] = _coerce(value, annotation, f.metadata, dotted in text_keys)
         except ValueError as exc:
-            shown = "<hidden>" if key in SECRET_KEYS else None
-            reason = str(exc) if shown is None else "invalid value"
+            reason = str(exc) if f.repr else "invalid value"  # a secret's value is never shown
             problems.append(f"setting '{dotted}': {reason}; using the default")
     return cls(**values)
 
@@ -578,12 +826,33 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
         return {}
 
 
-def find_project_file(folder: Path | None) -> tuple[Path | None, dict[str, Any], list[str]]:
-    """The nearest `.qwen-lsp.toml` or `pyproject.toml` with `[tool.qwen-lsp]`, upward."""
+def project_root(folder: Path) -> Path:
+    """The workspace of a command run outside an editor: the git root of `folder` (the nearest
+    folder holding `.git`), else `folder` itself."""
+    return search_boundary(folder.resolve())
+
+
+def search_boundary(folder: Path, roots: Sequence[Path] = ()) -> Path:
+    """The highest folder the project-file search may look in: the nearest of `folder` and its
+    parents that is a workspace root or holds `.git`; `folder` itself when none is. Above it
+    lies what the repository's author does not own (a home folder, /tmp)."""
+    stops = {Path(root).resolve() for root in roots}
+    for directory in (folder, *folder.parents):
+        if directory in stops or (directory / ".git").exists():
+            return directory
+    return folder
+
+
+def find_project_file(
+    folder: Path | None, roots: Sequence[Path] = ()
+) -> tuple[Path | None, dict[str, Any], list[str]]:
+    """The nearest `.qwen-lsp.toml` or `pyproject.toml` with `[tool.qwen-lsp]`, upward from
+    `folder` to its `search_boundary` and never above."""
     problems: list[str] = []
     if folder is None:
         return None, {}, problems
     folder = folder.resolve()
+    boundary = search_boundary(folder, roots)
     for directory in (folder, *folder.parents):
         candidate = directory / ".qwen-lsp.toml"
         if candidate.is_file():
@@ -593,7 +862,15 @@ def find_project_file(folder: Path | None) -> tuple[Path | None, dict[str, Any],
             data = _read_toml(pyproject, problems).get("tool", {}).get("qwen-lsp")
             if isinstance(data, dict):
                 return pyproject, data, problems
+        if directory == boundary:
+            break
     return None, {}, problems
+
+
+def env_name(dotted: str) -> str:
+    """The environment variable of a dotted key: `completion.maxTokens` ->
+    `QWEN_LSP_COMPLETION_MAX_TOKENS`."""
+    return "QWEN_LSP_" + "_".join(_snake(part).upper() for part in dotted.split("."))
 
 
 def env_options(env: Mapping[str, str]) -> tuple[dict[str, Any], set[str]]:
@@ -601,7 +878,7 @@ def env_options(env: Mapping[str, str]) -> tuple[dict[str, Any], set[str]]:
     raw: dict[str, Any] = {}
     keys: set[str] = set()
     for dotted in schema_keys():
-        name = "QWEN_LSP_" + "_".join(_snake(p).upper() for p in dotted.split("."))
+        name = env_name(dotted)
         if name in env:
             node = raw
             *parents, leaf = dotted.split(".")
@@ -682,45 +959,100 @@ def _trusted_folders(user: Mapping[str, Any], env_raw: Mapping[str, Any]) -> tup
     return tuple(folders)
 
 
+def _admit_project(
+    project: Mapping[str, Any],
+    beneath: Mapping[str, Any],
+    where: Path,
+    trusted: bool,
+    problems: list[str],
+    cls: type = Settings,
+    prefix: str = "",
+) -> dict[str, Any]:
+    """The part of a project file that applies, key by key by its trust class (see the module
+    docstring); `beneath` is the user file's raw options, which narrow-only keys tighten."""
+    hints = _hints(cls)
+    fields = {camel(f.name): f for f in dataclasses.fields(cls)}
+    admitted: dict[str, Any] = {}
+    for key, value in project.items():
+        f = fields.get(key)
+        dotted = prefix + key
+        if f is None:
+            admitted[key] = value  # validation names the unknown key
+            continue
+        annotation = hints[f.name]
+        if dataclasses.is_dataclass(annotation):
+            if isinstance(value, Mapping):
+                below = beneath.get(key)
+                below = below if isinstance(below, Mapping) else {}
+                value = _admit_project(
+                    value, below, where, trusted, problems, annotation, dotted + "."
+                )
+            admitted[key] = value  # not a table: validation says so
+            continue
+        trust = f.metadata.get("trust", "user-only")
+        if trust == "user-only":
+            instead = (
+                "a key is never read from a project file: set DASHSCOPE_API_KEY or OPENAI_API_KEY"
+                if not f.repr
+                else "set it in your user file, the environment or the editor"
+            )
+            problems.append(f"{where}: '{dotted}' is a user-only setting; ignored ({instead})")
+        elif trust == "trusted-only" and not trusted:
+            problems.append(
+                f"{where}: '{dotted}' is a trusted-only setting and this folder is not "
+                "trusted; ignored (trust the folder in your editor, or add it to "
+                "trustedFolders in your user file)"
+            )
+        elif trust == "narrow-only":
+            rule = NARROWINGS[f.metadata["narrow"]]
+            try:
+                theirs = _coerce(value, annotation, f.metadata, False)
+            except ValueError as exc:
+                # Dropped, not defaulted: a bad value must not clear the user's limit.
+                problems.append(f"{where}: setting '{dotted}': {exc}; ignored")
+                continue
+            mine = _default_of(f)
+            if key in beneath:
+                try:
+                    mine = _coerce(beneath[key], annotation, f.metadata, False)
+                except ValueError as exc:  # the project's value hides it from validation
+                    problems.append(f"setting '{dotted}': {exc}; using the default")
+            admitted[key], refused = rule.tightest(mine, theirs)
+            if refused:
+                problems.append(
+                    f"{where}: '{dotted}' is narrow-only: a project file {rule.says}; ignored"
+                )
+        else:
+            admitted[key] = value
+    return admitted
+
+
 def load_settings(
     folder: Path | None = None,
     *,
+    roots: Sequence[Path] = (),
     editor: Mapping[str, Any] | None = None,
     workspace_config: Mapping[str, Any] | None = None,
     cli: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     workspace_trusted: bool = False,
 ) -> LoadedSettings:
-    """Read every source for `folder` and resolve them into one `LoadedSettings`."""
+    """Read every source for `folder` and resolve them into one `LoadedSettings`. `roots` are
+    the workspace folders: the project-file search stops at them (and at a git root)."""
     env = os.environ if env is None else env
     problems: list[str] = []
 
     user_path = user_config_file(env)
     user = _read_toml(user_path, problems)
 
-    project_path, project, project_problems = find_project_file(folder)
+    project_path, project, project_problems = find_project_file(folder, roots)
     problems.extend(project_problems)
-    project = dict(project)
-    for key in USER_FILE_ONLY_KEYS:
-        if project.pop(key, None) is not None:
-            problems.append(f"{project_path}: '{key}' is read only from the user file; ignored")
-    for key in SECRET_KEYS:
-        if project.pop(key, None) is not None:
-            problems.append(
-                f"{project_path}: an API key is never read from a project file; "
-                "set DASHSCOPE_API_KEY or OPENAI_API_KEY instead"
-            )
     env_raw, text_keys = env_options(env)
-    trusted_list = _trusted_folders(user, env_raw)
-    trusted = workspace_trusted or is_trusted(folder, trusted_list)
-    redirected = [key for key in TRUSTED_ONLY_KEYS if key in project]
-    if redirected and not trusted:
-        for key in redirected:
-            project.pop(key)
-        problems.append(
-            f"{project_path}: {', '.join(redirected)} ignored because this folder is not trusted "
-            "(add it to trustedFolders in your user config to allow it)"
+    if project_path is not None:
+        trusted = workspace_trusted or is_trusted(
+            project_path.parent, _trusted_folders(user, env_raw)
         )
+        project = _admit_project(project, user, project_path, trusted, problems)
 
     merged = merge(
         user,

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 
 class PromptMode(str, enum.Enum):
-    """How a completion is asked of a model (DESIGN.md, "Prompt modes")."""
+    """How a completion is asked of a model. The engine tries the modes a provider offers in
+    order and remembers the one an endpoint took (the README's "Prompt modes")."""
 
     FIM = "fim"  # raw <|fim_prefix|>… on a completions endpoint
     PARTIAL = "partial"  # DashScope chat whose last assistant message has "partial": true

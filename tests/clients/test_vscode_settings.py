@@ -1,9 +1,11 @@
-"""The VS Code extension's settings mirror the server's schema, and the server accepts them.
+"""The VS Code extension's settings and the README's settings table mirror the server's schema.
 
-`editors/vscode/package.json` contributes `qwen-lsp.*` settings generated from the server's
-typed settings by `editors/vscode/scripts/sync_settings.py`; a setting added to the server
-without running it fails here. And what the extension sends (every contributed value, in VS
-Code's JSON shapes: arrays, null) must validate on the server without a single complaint.
+`editors/vscode/package.json` contributes `qwen-lsp.*` settings, and lists the ones Restricted
+Mode keeps from an untrusted folder, generated from the server's typed settings by
+`editors/vscode/scripts/sync_settings.py`, which also writes the trust column of the README's
+settings table; a setting added or reclassified without running it fails here. And what the
+extension sends (every contributed value, in VS Code's JSON shapes: arrays, null) must validate
+on the server without a single complaint.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from qwen_lsp.config import Settings, schema_keys, validate
+from qwen_lsp.config import Settings, schema_keys, trust_of, validate
 
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "editors" / "vscode"
@@ -87,7 +89,53 @@ def test_enums_and_bounds_match_what_the_server_enforces():
             assert problems, f"{key}: the server accepted a value outside the contributed enum"
 
 
-def test_an_untrusted_folder_cannot_choose_the_server_or_the_endpoint():
-    restricted = _manifest()["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"]
-    for key in ("server.path", "provider", "baseUrl"):
+def test_an_untrusted_folder_can_set_only_the_free_settings():
+    untrusted = _manifest()["capabilities"]["untrustedWorkspaces"]
+    assert untrusted["supported"] == "limited"
+    restricted = set(untrusted["restrictedConfigurations"])
+    for key in ("server.path", "provider", "baseUrl", "cache.dir", "logFile", "exclude"):
         assert PREFIX + key in restricted
+    for key in ("privacy.localOnly", "spend.dailyLimit", "review.promptDir", "model"):
+        assert PREFIX + key in restricted
+    assert restricted == {PREFIX + "server.path"} | {
+        PREFIX + key for key in _server_properties() if trust_of(key) != "free"
+    }
+    assert PREFIX + "language" not in restricted
+
+
+def _readme_table() -> dict[str, list[str]]:
+    lines = (REPO / "README.md").read_text("utf-8").splitlines()
+    start = lines.index("| key | default | environment | trust | meaning |")
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("| "):
+            break
+        cells = line[2:-2].split(" | ")
+        rows[cells[0].strip("`")] = cells
+    return rows
+
+
+def test_readme_settings_table_is_generated_from_the_current_schema():
+    sync = _sync_script()
+    current = (REPO / "README.md").read_text("utf-8")
+    assert current == sync.updated_readme(current), (
+        "the README's settings table does not match the server's settings: "
+        "run `python editors/vscode/scripts/sync_settings.py`"
+    )
+    table = _readme_table()
+    assert sorted(table) == sorted(schema_keys())
+    assert table["cache.dir"][3] == "user-only"
+    assert table["model"][3] == "trusted-only"
+    assert table["exclude"][3].startswith("narrow-only")
+    assert table["language"][3] == "free"
+
+
+def test_the_readme_table_gains_a_row_for_a_new_key_and_loses_a_removed_one():
+    sync = _sync_script()
+    current = (REPO / "README.md").read_text("utf-8")
+    row = next(line for line in current.splitlines() if line.startswith("| `language` |"))
+    stale = current.replace(row, "| `gone` | `1` | `QWEN_LSP_GONE` | free | Removed. |")
+    table = sync.updated_readme(stale).split("| key | default |", 1)[1].split("\n\n", 1)[0]
+    assert "`gone`" not in table
+    last = table.rstrip().splitlines()[-1]
+    assert last.startswith('| `language` | `"auto"` | `QWEN_LSP_LANGUAGE` | free | ')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -55,11 +56,15 @@ async def running_server(
     init_options: dict[str, Any] | None = None,
     capabilities: types.ClientCapabilities | None = None,
     configuration: dict[str, Any] | None = None,
+    configuration_delay: float = 0.0,
 ) -> AsyncIterator[LanguageClient]:
-    """A server for `root`; with `configuration`, the client answers workspace/configuration."""
+    """A server for `root`; with `configuration`, the client answers workspace/configuration,
+    `configuration_delay` seconds late (an editor slow to answer)."""
     client = await ClientServerConfig(server_command=SERVER_COMMAND, server_env=env).start()
     if configuration is not None:
         client.set_configuration(configuration)
+        if configuration_delay:
+            _answer_late(client, types.WORKSPACE_CONFIGURATION, configuration_delay)
         capabilities = capabilities or inline_capabilities()
         capabilities.workspace = types.WorkspaceClientCapabilities(configuration=True)
     try:
@@ -76,6 +81,18 @@ async def running_server(
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+def _answer_late(client: LanguageClient, method: str, delay: float) -> None:
+    """The client answers `method` `delay` seconds late, still answering everything else."""
+    features = client.protocol.fm.features
+    answer = features[method]
+
+    async def late(params: Any) -> Any:
+        await asyncio.sleep(delay)
+        return answer(params)
+
+    features[method] = late
 
 
 def open_file(client: LanguageClient, path: Path, language_id: str, text: str) -> str:

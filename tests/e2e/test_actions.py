@@ -502,27 +502,55 @@ async def test_project_template_overrides_and_its_version_keys_the_cache(fake_ll
     templates = tmp_path / ".qwen-lsp" / "prompts" / "actions"
     templates.mkdir(parents=True)
     (templates / "simplify.md").write_text("HOUSE RULES v1\n{{code}}\n", encoding="utf-8")
-    outside = tmp_path.parent / f"secret-{uuid.uuid4().hex}.md"
-    outside.write_text("SECRET OUTSIDE THE WORKSPACE", encoding="utf-8")
-    (templates / "document.md").symlink_to(outside)
     text, selection = selection_of("def add(a, b):\n    return █a + b\n")
     fake_llm.reply("```python\ndef add(a, b):\n    return b + a\n```")
-    try:
-        async with serve(tmp_path, fake_llm) as client:
-            uri = open_file(client, tmp_path / "ops.py", "python", text)
-            actions = await list_actions(client, uri, selection)
-            await client.code_action_resolve_async(pick(actions, "AI: Simplify"))
-            await client.code_action_resolve_async(pick(actions, "AI: Simplify"))
-            assert len(fake_llm.requests) == 1
-            (templates / "simplify.md").write_text("HOUSE RULES v2\n{{code}}\n", encoding="utf-8")
-            await client.code_action_resolve_async(pick(actions, "AI: Simplify"))
-            assert len(fake_llm.requests) == 2  # a new template version is a new question
-            await client.code_action_resolve_async(pick(actions, "AI: Add docstring"))
-    finally:
-        outside.unlink()
+    async with serve(tmp_path, fake_llm) as client:
+        uri = open_file(client, tmp_path / "ops.py", "python", text)
+        actions = await list_actions(client, uri, selection)
+        await client.code_action_resolve_async(pick(actions, "AI: Simplify"))
+        await client.code_action_resolve_async(pick(actions, "AI: Simplify"))
+        assert len(fake_llm.requests) == 1
+        (templates / "simplify.md").write_text("HOUSE RULES v2\n{{code}}\n", encoding="utf-8")
+        await client.code_action_resolve_async(pick(actions, "AI: Simplify"))
+        assert len(fake_llm.requests) == 2  # a new template version is a new question
+        await client.code_action_resolve_async(pick(actions, "AI: Add docstring"))
     prompts = [r.body["messages"][-1]["content"] for r in fake_llm.requests]
     assert prompts[0].startswith("HOUSE RULES v1") and prompts[1].startswith("HOUSE RULES v2")
-    assert "SECRET" not in prompts[2] and "Give every function" in prompts[2]
+    assert "Give every function" in prompts[2]  # no project template: the shipped one
+
+
+@pytest.mark.parametrize("linked", ["template", "folder"])
+async def test_a_project_template_reaching_outside_the_workspace_fails_the_action(
+    fake_llm, tmp_path: Path, linked: str
+):
+    # A repository's .qwen-lsp/prompts/ tries to send a file of secrets (outside the
+    # workspace) as the "Add docstring" prompt: through a linked template or a linked folder.
+    marker = f"AWS_SECRET_ACCESS_KEY=planted-{uuid.uuid4().hex}"
+    workspace = tmp_path / "ws"
+    prompts = workspace / ".qwen-lsp" / "prompts"
+    outside = tmp_path / "outside"
+    (outside / "actions").mkdir(parents=True)
+    (outside / "actions" / "document.md").write_text(f"{marker}\n{{{{code}}}}", "utf-8")
+    if linked == "template":
+        (prompts / "actions").mkdir(parents=True)
+        (prompts / "actions" / "document.md").symlink_to(outside / "actions" / "document.md")
+        refused = f"{prompts / 'actions' / 'document.md'} (from the project): it is a symbolic link"
+    else:
+        prompts.parent.mkdir(parents=True)
+        prompts.symlink_to(outside, target_is_directory=True)
+        refused = f"the folder {prompts} on its way is a symbolic link"
+    text, selection = selection_of("def add(a, b):\n    return █a + b\n")
+    fake_llm.reply('```python\ndef add(a, b):\n    """Add."""\n    return a + b\n```')
+    async with serve(workspace, fake_llm) as client:
+        uri = open_file(client, workspace / "ops.py", "python", text)
+        actions = await list_actions(client, uri, selection)
+        shown = len(client.messages)
+        resolved = await client.code_action_resolve_async(pick(actions, "AI: Add docstring"))
+        assert resolved.edit is None  # nothing changed
+        [warning] = warnings_since(client, shown)
+        assert warning.startswith("qwen-lsp: refused the prompt template ")
+        assert refused in warning and marker not in warning
+    assert fake_llm.requests == []
 
 
 async def test_resolve_shows_cancellable_progress(fake_llm, tmp_path: Path):

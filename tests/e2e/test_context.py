@@ -226,6 +226,23 @@ async def test_a_restart_reads_the_stored_index(fake_llm, tmp_path: Path):
             assert expected in summary
 
 
+async def test_the_first_build_uses_the_settings_pulled_after_initialized(fake_llm, tmp_path: Path):
+    """`exclude` only in the editor's workspace/configuration answer, which comes late: the
+    index is built after it was read, so excluded files are never read."""
+    repo = checkout("python", tmp_path)
+    init = {k: v for k, v in options(fake_llm).items() if k != "exclude"}
+    async with running_server(
+        repo.root,
+        clean_env(tmp_path),
+        init_options=init,
+        capabilities=capabilities(),
+        configuration={"qwen-lsp": {"exclude": ["legacy/*"]}},
+        configuration_delay=1.0,
+    ) as client:
+        [summary] = await indexing_done(client)
+        assert "3 read" in summary, summary
+
+
 async def test_the_inspect_command_shows_the_prompt_with_tokens_per_section(
     fake_llm, tmp_path: Path
 ):

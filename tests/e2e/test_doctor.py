@@ -57,8 +57,8 @@ def test_a_rejected_key_is_a_problem_with_the_reason(fake_llm, tmp_path: Path):
 
 
 def test_offline_checks_settings_only(tmp_path: Path):
-    (tmp_path / ".qwen-lsp.toml").write_text('[completion]\nmaxTokens = "x"\n')
+    (tmp_path / ".qwen-lsp.toml").write_text('[completion]\ntemperature = "x"\n')
     result = doctor(tmp_path, "--offline", DASHSCOPE_API_KEY="sk-x")
     assert result.returncode == 2
-    assert "'completion.maxTokens'" in result.stdout
+    assert "'completion.temperature'" in result.stdout
     assert "not contacted (--offline)" in result.stdout

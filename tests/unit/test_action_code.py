@@ -10,10 +10,11 @@ import pytest
 from qwen_lsp.config import CustomAction, validate
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.actions.conventions import is_test_file, offers_tests, plan_unit_tests
+from qwen_lsp.engine.actions.model import ActionFailed
 from qwen_lsp.engine.actions.offers import offers_for
 from qwen_lsp.engine.actions.regions import comments_in, region_for
 from qwen_lsp.engine.actions.running import ActionTarget, Problem
-from qwen_lsp.engine.actions.templates import PromptSources, load_template
+from qwen_lsp.engine.actions.templates import PromptSources, action_template
 from qwen_lsp.model import Position
 from qwen_lsp.postprocess.answers import (
     code_changed,
@@ -232,7 +233,7 @@ def test_listing_offers_what_fits_the_code():
     assert offers_for(off, _target("def f():\n    █return 1\n", "python")) == []
 
 
-def test_project_templates_override_but_cannot_reach_outside_the_workspace(tmp_path: Path):
+def test_project_templates_override_and_a_refused_one_fails_the_action(tmp_path: Path):
     workspace, user = tmp_path / "ws", tmp_path / "user"
     (workspace / ".qwen-lsp" / "prompts" / "actions").mkdir(parents=True)
     (user / "actions").mkdir(parents=True)
@@ -243,19 +244,25 @@ def test_project_templates_override_but_cannot_reach_outside_the_workspace(tmp_p
     secret.write_text("SECRET", "utf-8")
     (workspace / ".qwen-lsp" / "prompts" / "actions" / "document.md").symlink_to(secret)
     sources = PromptSources(workspace=workspace, user_dir=user)
-    assert load_template(sources, "actions/simplify").text == "PROJECT"
-    assert load_template(sources, "actions/fix").text == "USER FIX {{code}}"
-    assert "SECRET" not in load_template(sources, "actions/document").text
-    assert (
-        load_template(sources, "actions/document").text
-        == load_template(PromptSources(), "actions/document").text
+    assert action_template(sources, "actions/simplify").text == "PROJECT"
+    assert action_template(sources, "actions/fix").text == "USER FIX {{code}}"
+    assert action_template(sources, "actions/explain") == action_template(
+        PromptSources(), "actions/explain"
     )
+    # A refused template fails the action, naming the file; the shipped one is not used instead.
+    with pytest.raises(ActionFailed) as refused:
+        action_template(sources, "actions/document")
+    message = str(refused.value)
+    assert str(workspace / ".qwen-lsp" / "prompts" / "actions" / "document.md") in message
+    assert "it is a symbolic link" in message and "SECRET" not in message
     # placeholders only: a template cannot pull a file in
-    rendered = load_template(sources, "actions/fix").render({"code": "{{path}} ../../etc/passwd"})
+    rendered = action_template(sources, "actions/fix").render({"code": "{{path}} ../../etc/passwd"})
     assert rendered == "USER FIX {{path}} ../../etc/passwd"
 
 
-def test_a_project_template_that_links_into_git_or_to_a_secret_is_ignored(tmp_path: Path):
+def test_a_project_template_linking_into_git_or_to_a_secret_inside_the_workspace_is_refused(
+    tmp_path: Path,
+):
     workspace = tmp_path / "ws"
     prompts = workspace / ".qwen-lsp" / "prompts" / "actions"
     prompts.mkdir(parents=True)
@@ -266,7 +273,9 @@ def test_a_project_template_that_links_into_git_or_to_a_secret_is_ignored(tmp_pa
     (prompts / "simplify.md").symlink_to(workspace / ".env")
     sources = PromptSources(workspace=workspace)
     for name in ("actions/fix", "actions/simplify"):
-        assert load_template(sources, name).text == load_template(PromptSources(), name).text
+        with pytest.raises(ActionFailed) as refused:
+            action_template(sources, name)
+        assert "symbolic link" in str(refused.value) and "TOKEN" not in str(refused.value)
 
 
 def test_custom_actions_are_checked_entry_by_entry():

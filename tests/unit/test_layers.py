@@ -20,7 +20,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "server" / "qwen_lsp"
 
-BASE = {"model", "config", "errors", "special_tokens", "log", "privacy", "redaction", "__init__"}
+BASE = {
+    "model",
+    "config",
+    "errors",
+    "special_tokens",
+    "log",
+    "privacy",
+    "redaction",
+    "storage",
+    "__init__",
+}
 # Which parts of qwen_lsp each part may import (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "__main__": {"cli"},
@@ -40,7 +50,8 @@ ALLOWED: dict[str, set[str]] = {
     "model": set(),
     "errors": set(),
     "special_tokens": set(),
-    "log": set(),
+    "log": {"storage"},
+    "storage": set(),
     "__init__": set(),
 }
 USE_CASES = {"completion", "actions", "review"}
@@ -279,3 +290,82 @@ def test_starting_the_server_imports_no_sdk():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+# -- the language server layer: thin translators over one door each ---------------------------
+
+LSP = PACKAGE / "lsp"
+# What every feature shares; a feature module imports no other feature (the factory in
+# lsp/__init__.py lists them, and each subscribes to the server's hooks on its own).
+LSP_SHARED = {"server", "convert", "progress", "documents"}
+
+
+def runtime_components() -> set[str]:
+    """The public attributes `Runtime.__init__` assigns: the parts a session is made of."""
+    tree = ast.parse((PACKAGE / "engine" / "runtime.py").read_text(encoding="utf-8"))
+    [runtime] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Runtime"]
+    [init] = [n for n in runtime.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+    return {
+        target.attr
+        for node in ast.walk(init)
+        for target in (node.targets if isinstance(node, ast.Assign) else [])
+        if isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+        and not target.attr.startswith("_")
+    }
+
+
+def _names_runtime(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Name) and node.id == "runtime") or (
+        isinstance(node, ast.Attribute) and node.attr == "runtime"
+    )
+
+
+def test_lsp_does_not_reach_through_the_runtime():
+    """`ls.runtime.tally.today()` ties a handler to how a session is put together; the engine
+    gives lsp/ the functions it needs (engine/status.py, engine/indexing.py, ...)."""
+    components = runtime_components()
+    assert {"tally", "incidents", "workspace", "completions", "ledger"} <= components
+    reaching = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno} reads runtime.{node.attr}"
+        for path in sorted(LSP.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute)
+        and node.attr in components
+        and _names_runtime(node.value)
+    ]
+    assert reaching == []
+
+
+def test_lsp_features_do_not_import_one_another():
+    wrong = []
+    for path in sorted(LSP.glob("*.py")):
+        if path.stem in LSP_SHARED or path.stem == "__init__":
+            continue
+        for name in imports_of(path):
+            if name.startswith("qwen_lsp.lsp."):
+                other = name.split(".")[2]
+                if other not in LSP_SHARED:
+                    wrong.append(f"lsp/{path.name} imports lsp/{other}")
+    assert wrong == []
+
+
+def test_lsp_keeps_no_state_in_module_globals():
+    """Feature state lives on the server object (`add_state`), so two servers in one process
+    (the tests, the CLI) share nothing: no module-level empty or weak containers."""
+    mutable = {"dict", "list", "set", "WeakKeyDictionary", "WeakValueDictionary", "OrderedDict"}
+    found = []
+    for path in sorted(LSP.glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+            if isinstance(value, ast.Call):
+                func = value.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if called in mutable:
+                    found.append(f"lsp/{path.name}:{node.lineno}")
+            elif isinstance(value, (ast.Dict, ast.List, ast.Set)) and not (
+                value.keys if isinstance(value, ast.Dict) else value.elts
+            ):
+                found.append(f"lsp/{path.name}:{node.lineno}")
+    assert found == []

@@ -2,7 +2,8 @@
 document, the model's raw answer, and what the user should be offered.
 
 Each filter is tested alone against the file named after it, and whole answers in the shapes
-Qwen-Coder and GPT produce go through the full pipeline (`pipeline.toml`).
+Qwen-Coder and GPT produce go through the full pipeline (`pipeline.toml`); every filter of the
+pipeline is needed by at least one of those whole answers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 import tomllib
 
 from qwen_lsp.postprocess import FilterContext, SyntaxProbe, postprocess, process
-from qwen_lsp.postprocess.pipeline import CLEAN, PIPELINE, SHOW
+from qwen_lsp.postprocess.pipeline import CLEAN, PIPELINE, SHOW, run
 
 GOLDEN = Path(__file__).parent / "golden"
 FILTERS = {step.__name__: step for step in PIPELINE}
@@ -76,8 +77,35 @@ def test_pipeline_cases_cover_both_model_families_and_the_named_failures():
     assert any("\t" in o for o in outputs)  # wrong indentation
 
 
-def test_filters_are_pure_and_ordered_as_documented():
-    assert PIPELINE == CLEAN + SHOW
+def _offered(case: dict[str, Any], without: str = "") -> tuple[str | None, str | None] | None:
+    """What the user is offered for a pipeline case, with the filter named `without` left out
+    of the pipeline: the suggestion shown, and (when the case names one) the continuation kept
+    for the next lines; None when the answer is dropped."""
+    ctx = context_for(case)
+    continuation = run(case["output"], ctx, tuple(s for s in CLEAN if s.__name__ != without))
+    if continuation is None:
+        return None
+    shown = run(continuation, ctx, tuple(s for s in SHOW if s.__name__ != without))
+    return shown, continuation if "continuation" in case else None
+
+
+def _expected(case: dict[str, Any]) -> tuple[str | None, str | None] | None:
+    return None if case.get("drop") else (case["expected"], case.get("continuation"))
+
+
+@pytest.mark.parametrize("name", sorted({step.__name__ for step in PIPELINE}))
+def test_every_filter_of_the_pipeline_changes_what_some_whole_answer_offers(name: str):
+    """Leave one filter out of the pipeline: some whole answer in pipeline.toml must then be
+    offered wrong. A filter that no whole answer needs is dead weight, or one that an earlier
+    filter's change silently made useless; either way a user would see its failure shape
+    again if it broke, and no golden case would say so."""
+    cases = tomllib.loads((GOLDEN / "pipeline.toml").read_text(encoding="utf-8"))["case"]
+    assert all(_offered(case) == _expected(case) for case in cases)  # the whole pipeline
+    needed_by = [c["description"] for c in cases if _offered(c, without=name) != _expected(c)]
+    assert needed_by, f"no whole answer in pipeline.toml needs {name}"
+
+
+def test_filters_are_pure():
     ctx = FilterContext(prefix="def f():\n    ", suffix="\n", from_chat=True)
     answer = "```python\nreturn 1\n```"
     assert postprocess(answer, ctx) == postprocess(answer, ctx) == "return 1"

@@ -1,15 +1,25 @@
-"""Writes the VS Code extension's `qwen-lsp.*` settings from the server's typed settings schema.
+"""Writes what is derived from the server's typed settings schema: the VS Code extension's
+`qwen-lsp.*` settings and its Restricted Mode list, and the trust column of the README's table.
 
 The server's `Settings` dataclasses (server/qwen_lsp/config.py) are the one source of truth:
-names, types, defaults, allowed values, bounds and descriptions. This script turns them into
-`contributes.configuration` of editors/vscode/package.json, so VS Code's settings UI, validation
-and completion in settings.json match the server exactly. Keys that never come from an editor
-(the API key, the user-file-only trusted folders) are left out; `qwen-lsp.server.path`, the
-extension's own setting, comes first. tests/clients/test_vscode_settings.py fails when the file
-is out of date.
+names, types, defaults, allowed values, bounds, descriptions and trust classes. This script
+turns them into
 
-    python editors/vscode/scripts/sync_settings.py          # rewrite package.json
-    python editors/vscode/scripts/sync_settings.py --check  # exit 1 when it is out of date
+- `contributes.configuration` of editors/vscode/package.json, so VS Code's settings UI,
+  validation and completion in settings.json match the server exactly. Keys that never come
+  from an editor (the API key, the user-file-only trusted folders) are left out;
+  `qwen-lsp.server.path`, the extension's own setting, comes first;
+- `capabilities.untrustedWorkspaces` of package.json: in Restricted Mode a folder's own
+  settings (.vscode/settings.json travels with the repository, like a project file) cannot
+  set `server.path` nor any setting whose trust class is not `free`;
+- the settings table of README.md: one row per key, in the README's order (a new key is added
+  at the end with the schema's default and doc, a removed one is dropped), its `trust` column
+  always the schema's; the other cells are the README's own words.
+
+tests/clients/test_vscode_settings.py fails when either file is out of date.
+
+    python editors/vscode/scripts/sync_settings.py          # rewrite package.json and README.md
+    python editors/vscode/scripts/sync_settings.py --check  # exit 1 when one is out of date
 """
 
 from __future__ import annotations
@@ -22,26 +32,30 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from qwen_lsp.config import Settings, camel
+from qwen_lsp.config import (
+    Settings,
+    camel,
+    env_name,
+    schema_keys,
+    setting_field,
+    trust_label,
+    trust_of,
+)
 
 PACKAGE_JSON = Path(__file__).resolve().parents[1] / "package.json"
+README = Path(__file__).resolve().parents[3] / "README.md"
 PREFIX = "qwen-lsp."
 
 # Keys an editor never sends: a key lives in SecretStorage, trusted folders in the user file.
 NOT_FROM_EDITOR = {"apiKey", "trustedFolders"}
 
-# What an untrusted folder's own settings may not choose (VS Code's Restricted Mode): where code
-# and keys go, which program runs, and which files are read or written outside the project.
-RESTRICTED = [
-    "server.path",
-    "provider",
-    "baseUrl",
-    "privacy.localOnly",
-    "privacy.sendIgnoredFiles",
-    "spend.priceFile",
-    "cache.dir",
-    "logFile",
-]
+# The extension's own settings an untrusted folder may not choose: which program runs.
+CLIENT_RESTRICTED = ["server.path"]
+UNTRUSTED_DESCRIPTION = (
+    "In an untrusted folder, its own settings can set only the free settings of the server: "
+    "not the server command, where code and keys go, what it costs, which files are read or "
+    "written, nor what is kept private, so a cloned repository cannot turn them against you."
+)
 
 CLIENT_SETTINGS: dict[str, dict[str, Any]] = {
     "server.path": {
@@ -141,12 +155,67 @@ def properties() -> dict[str, dict[str, Any]]:
     return props
 
 
+def restricted() -> list[str]:
+    """What Restricted Mode keeps from a folder's own settings: every contributed setting that
+    is not free, in the schema's order, after the extension's own."""
+    keys = [key for key in schema_keys() if key not in NOT_FROM_EDITOR and trust_of(key) != "free"]
+    return [PREFIX + key for key in CLIENT_RESTRICTED + keys]
+
+
 def updated_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     manifest = json.loads(json.dumps(manifest))
     manifest["contributes"]["configuration"]["properties"] = properties()
-    untrusted = manifest["capabilities"]["untrustedWorkspaces"]
-    untrusted["restrictedConfigurations"] = [PREFIX + key for key in RESTRICTED]
+    manifest["capabilities"]["untrustedWorkspaces"] = {
+        "supported": "limited",
+        "description": UNTRUSTED_DESCRIPTION,
+        "restrictedConfigurations": restricted(),
+    }
     return manifest
+
+
+# -- the README's settings table ------------------------------------------------------------
+
+TABLE_HEADER = "| key | default | environment | trust | meaning |"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _new_row(key: str) -> list[str]:
+    """Cells of a key the README does not have yet: the schema's default (as JSON, like the
+    rows written by hand) and doc."""
+    f = setting_field(key)[0]
+    value = _default(f)
+    default = "unset" if value is None else f"`{json.dumps(value)}`"
+    doc = f.metadata.get("doc", "")
+    return [f"`{key}`", default, f"`{env_name(key)}`", trust_label(key), doc]
+
+
+def updated_readme(text: str) -> str:
+    """README.md with its settings table's rows matching the schema and its trust column
+    generated; everything else as it was."""
+    lines = text.split("\n")
+    try:
+        start = lines.index(TABLE_HEADER)
+    except ValueError:
+        raise SystemExit(f"{README}: no settings table (a line {TABLE_HEADER!r})") from None
+    end = start + 2
+    while end < len(lines) and lines[end].startswith("| "):
+        end += 1
+    rows: dict[str, list[str]] = {}
+    for line in lines[start + 2 : end]:
+        cells = line[2:-2].split(" | ")
+        if len(cells) != 5 or not cells[0].startswith("`"):
+            raise SystemExit(f"{README}: cannot read the settings table row {line!r}")
+        rows[cells[0].strip("`")] = cells
+    keys = schema_keys()
+    table = [TABLE_HEADER, "|---|---|---|---|---|"]
+    for key in [k for k in rows if k in keys] + [k for k in keys if k not in rows]:
+        cells = rows.get(key) or _new_row(key)
+        cells[3] = trust_label(key)
+        table.append(_row(cells))
+    return "\n".join(lines[:start] + table + lines[end:])
 
 
 def render(manifest: dict[str, Any]) -> str:
@@ -157,17 +226,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only check; exit 1 when stale")
     args = parser.parse_args(argv)
+    stale = 0
     current = PACKAGE_JSON.read_text("utf-8")
-    wanted = render(updated_manifest(json.loads(current)))
-    if args.check:
-        if current != wanted:
-            print(f"{PACKAGE_JSON} is out of date: run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    if current != wanted:
-        PACKAGE_JSON.write_text(wanted, "utf-8")
-        print(f"updated {PACKAGE_JSON}")
-    return 0
+    outputs = [
+        (PACKAGE_JSON, current, render(updated_manifest(json.loads(current)))),
+        (README, README.read_text("utf-8"), updated_readme(README.read_text("utf-8"))),
+    ]
+    for path, now, wanted in outputs:
+        if now == wanted:
+            continue
+        if args.check:
+            print(f"{path} is out of date: run {Path(__file__).name}", file=sys.stderr)
+            stale = 1
+        else:
+            path.write_text(wanted, "utf-8")
+            print(f"updated {path}")
+    return stale
 
 
 if __name__ == "__main__":

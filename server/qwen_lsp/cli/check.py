@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from qwen_lsp import __version__
+from qwen_lsp import __version__, errors
 from qwen_lsp.cli import EXIT_FINDINGS, EXIT_OK, EXIT_PROBLEM
-from qwen_lsp.config import CheckEnvironment, check_environment, load_settings
+from qwen_lsp.config import CheckEnvironment, check_environment, load_settings, project_root
 from qwen_lsp.context.files import BINARY, Refusal, WorkspaceFiles
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
@@ -43,6 +43,7 @@ from qwen_lsp.engine import (
     run_review,
     whole_file_chunks,
 )
+from qwen_lsp.log import escape_controls
 from qwen_lsp.model import SEVERITIES, Finding
 from qwen_lsp.reporting import FORMATS, Report, RunSummary, render
 from qwen_lsp.reporting.baseline import BaselineError, baseline_text, load_baseline
@@ -148,7 +149,8 @@ class Console:
 
     def say(self, message: str) -> None:
         self._close_bar()
-        print(f"qwen-lsp: {message}", file=self.err, flush=True)
+        # Messages carry data (settings, an endpoint's error text): control characters escaped.
+        print(f"qwen-lsp: {escape_controls(message)}", file=self.err, flush=True)
 
     def progress(self, p: Progress) -> None:
         money = f" · {p.cost:.4f} {p.currency}" if p.cost else ""
@@ -193,7 +195,7 @@ def run_check(
     stdout = stdout or sys.stdout
     console = Console(stderr or sys.stderr)
     environment = environment or check_environment()
-    loaded = load_settings(root, cli=overrides)
+    loaded = load_settings(root, roots=(project_root(root),), cli=overrides)
     for problem in loaded.problems:
         console.say(problem)
     baseline: frozenset[str] = frozenset()
@@ -227,7 +229,11 @@ async def _run(
         if work is None:
             return None
         if options.dry_run:
-            _dry_run(runtime, work, root, stdout)
+            try:
+                _dry_run(runtime, work, stdout)
+            except errors.ConfigError as exc:  # a refused prompt template
+                console.say(str(exc).removeprefix("qwen-lsp: "))
+                return None
             return None, work
         if not work.chunks:
             console.say("nothing to review")
@@ -237,7 +243,6 @@ async def _run(
             jobs=options.jobs,
             max_cost=options.max_cost,
             on_progress=console.progress,
-            root=root,
         )
         return run, work
     finally:
@@ -465,8 +470,8 @@ def _explain(runtime: Runtime, exc: Exception) -> str:
 # -- dry run ---------------------------------------------------------------------------------
 
 
-def _dry_run(runtime: Runtime, work: Work, root: Path, out: TextIO) -> None:
-    previews = preview(runtime, work.chunks, root)
+def _dry_run(runtime: Runtime, work: Work, out: TextIO) -> None:
+    previews = preview(runtime, work.chunks)
     print("qwen-lsp --check --dry-run: nothing is sent.", file=out)
     for p in previews:
         chunk = p.chunk

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from qwen_lsp import __version__, errors
-from qwen_lsp.config import DASHSCOPE_REGIONS, LoadedSettings, load_settings, needs_key
+from qwen_lsp.config import (
+    DASHSCOPE_REGIONS,
+    LoadedSettings,
+    load_settings,
+    needs_key,
+    project_root,
+)
 from qwen_lsp.engine import KEY_HELP, Runtime
 from qwen_lsp.model import GenerationRequest, Message, PromptMode
 
@@ -106,7 +112,7 @@ def run_doctor(
     out = out or sys.stdout
     report = DoctorReport(out)
     print(f"qwen-lsp {__version__} doctor", file=out)
-    loaded = load_settings(folder, cli=overrides)
+    loaded = load_settings(folder, roots=(project_root(folder),), cli=overrides)
     _settings_lines(loaded, report)
     runtime = Runtime(loaded, show=lambda message: report.line(BAD, "cache", message))
     stats = runtime.cache.stats()

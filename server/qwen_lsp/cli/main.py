@@ -40,7 +40,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         if value is not None:
             raw[key] = value
     if getattr(args, "cache_dir", None):
-        raw["cache"] = {"dir": args.cache_dir}
+        # cache.dir must be absolute; on a command line a relative one means the current folder.
+        raw["cache"] = {"dir": str(Path(args.cache_dir).expanduser().absolute())}
     return raw
 
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from qwen_lsp.config import load_settings
+from qwen_lsp.config import load_settings, project_root
 from qwen_lsp.context.files import Refusal
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
@@ -54,7 +54,7 @@ def run_prompt_inspector(
         print(f"qwen-lsp prompt: {path}: no such file", file=sys.stderr)
         return 2
     folder = workspace_folder(path)
-    loaded = load_settings(path.parent, cli=overrides)
+    loaded = load_settings(path.parent, roots=(project_root(path.parent),), cli=overrides)
     runtime = Runtime(loaded, show=lambda m: print(m, file=sys.stderr), use_cache=False)
     runtime.workspace.set_folders([folder])
     files = runtime.workspace.files(folder)

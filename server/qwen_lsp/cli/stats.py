@@ -14,18 +14,19 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from qwen_lsp.cli import EXIT_OK, EXIT_PROBLEM
-from qwen_lsp.config import cache_dir, load_settings
+from qwen_lsp.config import cache_dir, load_settings, project_root
 from qwen_lsp.spend import Ledger, load_prices
 from qwen_lsp.spend.report import format_report, report_json, spend_report
+from qwen_lsp.storage import LEDGER
 
 
 def run_stats(
     overrides: dict[str, Any], *, output_format: str = "text", out: TextIO | None = None
 ) -> int:
     out = out or sys.stdout
-    loaded = load_settings(Path.cwd(), cli=overrides)
+    loaded = load_settings(Path.cwd(), roots=(project_root(Path.cwd()),), cli=overrides)
     settings = loaded.settings
-    path = cache_dir(settings) / "spend.db"
+    path = cache_dir(settings) / LEDGER
     price_file = settings.spend.price_file
     try:
         prices = load_prices(Path(price_file).expanduser() if price_file else None)

@@ -5,16 +5,20 @@ with each file's imports, kept on disk between sessions.
 imports), the name table built from them, the resolution of each file's imports to other
 files (`scope`), and the on-disk copy. Files are listed and read only through the folder's
 door (`context/files.py`: `.gitignore`, `exclude`, secrets, links that lead away, size,
-binary). A refresh lists the files, re-reads only those whose size or mtime changed, and re-parses
-only those whose content hash changed, so a restart costs a directory listing, a stat per
-file and one JSON read. Refreshing is a generator that yields after each file it reads, so a
-server can do it in slices between requests and report progress. Entries can also be
-refreshed from an editor's unsaved text; those carry no stat, so the next refresh checks them
-against the disk again.
+binary). A refresh lists the files, re-reads only those whose size or mtime changed, and
+re-parses only those whose content hash changed, so a restart costs a directory listing, a
+stat per file and one JSON read. The stored copy is JSON (data only: nothing in it is
+evaluated), private to the user (0600 in a 0700 folder), and holds no secret: signatures,
+doc lines and container headers are stored with secrets replaced
+(`redaction.redact_secrets`), since a constant's signature is its value. Refreshing is a
+generator that yields after each file it reads, so a server can do it in slices between
+requests and report progress. Entries can also be refreshed from an editor's unsaved text;
+those carry no stat, so the next refresh checks them against the disk again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -22,7 +26,7 @@ import os
 import posixpath
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,10 +50,12 @@ from qwen_lsp.context.imports import (
 )
 from qwen_lsp.context.languages import get_parser, language_for
 from qwen_lsp.context.tags import Definition, definitions, queries_version
+from qwen_lsp.redaction import redact_secrets
+from qwen_lsp.storage import PRIVATE_FILE, private_dir, tighten_file
 
 log = logging.getLogger(__name__)
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2  # 2: secrets redacted (a format-1 file is dropped and written again)
 # Files the door refuses for their content are remembered as skipped, so they are not read
 # again until they change; files refused for their path leave the index.
 _SKIPPED = {LARGE: "large", BINARY: "binary", NOT_TEXT: "binary"}
@@ -137,6 +143,7 @@ class WorkspaceIndex:
         self._scopes: dict[str, tuple[int, FileEntry, ImportScope]] = {}
         self._files_generation = 0  # bumped when files come or go: import scopes go stale
         self._dirty = False
+        self._stored_rows = StoredRows()
         self.ready = False  # a refresh has completed (or a stored index was loaded)
         self.summary = RefreshSummary()
 
@@ -424,6 +431,7 @@ class WorkspaceIndex:
         if self._store is None:
             return False
         try:
+            tighten_file(self._store)  # written by an earlier version with the umask's mode
             with self._store.open("rb") as handle:
                 data = json.load(handle)
         except FileNotFoundError:
@@ -440,7 +448,9 @@ class WorkspaceIndex:
             return False
         try:
             for path, row in data["files"].items():
-                self._put(_entry_from_row(path, row))
+                entry = _entry_from_row(path, row)
+                self._put(entry)
+                self._stored_rows.remember(entry, row[4])  # stored redacted already
             self._go_modules = dict(data.get("goModules", {}))
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("ignoring the damaged symbol index %s: %s", self._store, exc)
@@ -467,7 +477,11 @@ class WorkspaceIndex:
             return None
         self._dirty = False
         return Snapshot(
-            self._store, str(self.root), dict(self._go_modules), list(self._entries.values())
+            self._store,
+            str(self.root),
+            dict(self._go_modules),
+            list(self._entries.values()),
+            self._stored_rows,
         )
 
 
@@ -479,6 +493,7 @@ class Snapshot:
     root: str
     go_modules: dict[str, str]
     entries: list[FileEntry]
+    rows: StoredRows  # each file's stored definitions, redacted once
 
     def write(self) -> None:
         data = {
@@ -486,16 +501,47 @@ class Snapshot:
             "queries": queries_version(),
             "root": self.root,
             "goModules": self.go_modules,
-            "files": {entry.path: _row(entry) for entry in self.entries},
+            "files": {entry.path: _row(entry, self.rows) for entry in self.entries},
         }
+        self.rows.keep_only(data["files"])
         try:
-            self.store.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.store.parent)  # index/: ours, so an older, looser one is tightened
             fd, temporary = tempfile.mkstemp(dir=self.store.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, separators=(",", ":"), ensure_ascii=False)
-            os.replace(temporary, self.store)  # whole or not at all, for other processes too
+            try:
+                os.fchmod(fd, PRIVATE_FILE)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(data, handle, separators=(",", ":"), ensure_ascii=False)
+                os.replace(temporary, self.store)  # whole or not at all, for other processes too
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
         except OSError as exc:
             log.warning("could not store the symbol index in %s: %s", self.store, exc)
+
+
+class StoredRows:
+    """Each file's definitions as stored, secrets redacted, kept while the file's definitions
+    stay the same: redacting costs about 10 µs a text and every snapshot stores every file,
+    so only the files read since the last snapshot are redacted again."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[tuple[Definition, ...], list]] = {}
+
+    def definitions(self, entry: FileEntry) -> list:
+        known = self._rows.get(entry.path)
+        if known is not None and known[0] is entry.definitions:
+            return known[1]
+        rows = [_definition_row(d) for d in entry.definitions]
+        self._rows[entry.path] = (entry.definitions, rows)
+        return rows
+
+    def remember(self, entry: FileEntry, rows: list) -> None:
+        self._rows[entry.path] = (entry.definitions, rows)
+
+    def keep_only(self, paths: Iterable[str]) -> None:
+        kept = set(paths)
+        self._rows = {path: known for path, known in self._rows.items() if path in kept}
 
 
 def _store_name(root: Path) -> str:
@@ -508,30 +554,37 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _row(entry: FileEntry) -> list:
+def _row(entry: FileEntry, rows: StoredRows) -> list:
     return [
         entry.language,
         entry.size,
         entry.mtime_ns,
         entry.digest,
-        [
-            [
-                d.name,
-                d.kind,
-                d.line,
-                d.end_line,
-                d.indent,
-                d.signature,
-                d.doc,
-                d.scope,
-                d.scope_header,
-                d.tokens,
-            ]
-            for d in entry.definitions
-        ],
+        rows.definitions(entry),
         [[r.module, [list(n) for n in r.names], r.alias, r.line] for r in entry.imports],
         entry.skipped,
     ]
+
+
+def _definition_row(d: Definition) -> list:
+    """A definition as stored: the texts that can hold a value (`API_KEY = "sk-..."` is a
+    constant's signature) with their secrets replaced."""
+    return [
+        d.name,
+        d.kind,
+        d.line,
+        d.end_line,
+        d.indent,
+        _redacted(d.signature),
+        _redacted(d.doc),
+        d.scope,
+        _redacted(d.scope_header),
+        d.tokens,
+    ]
+
+
+def _redacted(text: str) -> str:
+    return redact_secrets(text).text if text else text
 
 
 def _entry_from_row(path: str, row: list) -> FileEntry:

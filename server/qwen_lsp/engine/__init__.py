@@ -3,7 +3,9 @@
 `lsp/` and `cli/` use the engine through the names exported here, never through its
 modules: `Runtime` (what a session holds), and the entry points of the three use cases
 (`completion/`, `actions/`, `review/`) over the shared core (`ask.py`, the one paid call;
-`failures.py`; `workspace.py`). Names are imported on first use, so starting the server does
+`failures.py`; `workspace.py`), and what an editor needs of a session besides them
+(`indexing.py`: the symbol index as editor events drive it; `status.py`: what the status bar
+and the stats command show). Names are imported on first use, so starting the server does
 not pay for a use case it has not run yet.
 """
 
@@ -19,6 +21,25 @@ _EXPORTS: dict[str, str] = {
     "Workspace": "workspace",
     "workspace_folder": "workspace",
     "relative_path": "workspace",
+    # what the session shows about itself
+    "SessionStatus": "status",
+    "SpendStats": "status",
+    "on_status_change": "status",
+    "session_status": "status",
+    "spend_stats": "status",
+    "status_changed": "status",
+    # the workspace symbol index, as an editor drives it
+    "build_indexes": "indexing",
+    "document_closed": "indexing",
+    "document_edited": "indexing",
+    "document_opened": "indexing",
+    "files_changed_on_disk": "indexing",
+    "files_saved": "indexing",
+    "index_folders": "indexing",
+    "indexes_to_rescan": "indexing",
+    "know_folders": "indexing",
+    "save_indexes": "indexing",
+    "typing_paused": "indexing",
     # completion
     "CompletionTarget": "completion.complete",
     "complete": "completion.complete",
@@ -29,10 +50,12 @@ _EXPORTS: dict[str, str] = {
     "ActionOffer": "actions.model",
     "ActionResult": "actions.model",
     "ActionTarget": "actions.model",
+    "FileEdit": "actions.model",
     "EXPLAIN": "actions.model",
     "KINDS": "actions.model",
     "Problem": "actions.model",
     "SpendDeclined": "actions.model",
+    "TextChange": "actions.model",
     "PromptSources": "actions.templates",
     "offer_actions": "actions.offers",
     "run_action": "actions.running",
@@ -51,6 +74,8 @@ _EXPORTS: dict[str, str] = {
     "preview": "review.run",
     "run_review": "review.run",
     "why_not_reviewed": "review.run",
+    "ReviewedFile": "review.editor",
+    "review_open_file": "review.editor",
 }
 
 __all__ = [
@@ -65,26 +90,47 @@ __all__ = [
     "Chunk",
     "CompletionTarget",
     "DiffError",
+    "FileEdit",
     "MalformedAnswer",
     "Problem",
     "Progress",
     "PromptInspection",
     "PromptSources",
     "ReviewRun",
+    "ReviewedFile",
     "Runtime",
+    "SessionStatus",
     "SpendDeclined",
+    "SpendStats",
+    "TextChange",
     "Workspace",
+    "build_indexes",
     "changed_chunks",
     "complete",
+    "document_closed",
+    "document_edited",
+    "document_opened",
     "estimate_costs",
+    "files_changed_on_disk",
+    "files_saved",
     "git_changes",
+    "index_folders",
+    "indexes_to_rescan",
     "inspect_prompt",
+    "know_folders",
     "offer_actions",
+    "on_status_change",
     "parse_unified_diff",
     "preview",
     "relative_path",
+    "review_open_file",
     "run_action",
     "run_review",
+    "save_indexes",
+    "session_status",
+    "spend_stats",
+    "status_changed",
+    "typing_paused",
     "whole_file_chunks",
     "why_not_reviewed",
     "workspace_folder",
@@ -108,17 +154,33 @@ if TYPE_CHECKING:
         ActionOffer,
         ActionResult,
         ActionTarget,
+        FileEdit,
         Problem,
         SpendDeclined,
+        TextChange,
     )
     from qwen_lsp.engine.actions.offers import offer_actions
     from qwen_lsp.engine.actions.running import run_action
     from qwen_lsp.engine.actions.templates import PromptSources
     from qwen_lsp.engine.completion.complete import CompletionTarget, complete
     from qwen_lsp.engine.completion.inspection import PromptInspection, inspect_prompt
+    from qwen_lsp.engine.indexing import (
+        build_indexes,
+        document_closed,
+        document_edited,
+        document_opened,
+        files_changed_on_disk,
+        files_saved,
+        index_folders,
+        indexes_to_rescan,
+        know_folders,
+        save_indexes,
+        typing_paused,
+    )
     from qwen_lsp.engine.review.answers import MalformedAnswer
     from qwen_lsp.engine.review.chunks import Chunk, changed_chunks, whole_file_chunks
     from qwen_lsp.engine.review.diff import ChangedFile, DiffError, git_changes, parse_unified_diff
+    from qwen_lsp.engine.review.editor import ReviewedFile, review_open_file
     from qwen_lsp.engine.review.run import (
         Progress,
         ReviewRun,
@@ -128,4 +190,12 @@ if TYPE_CHECKING:
         why_not_reviewed,
     )
     from qwen_lsp.engine.runtime import KEY_HELP, Runtime
+    from qwen_lsp.engine.status import (
+        SessionStatus,
+        SpendStats,
+        on_status_change,
+        session_status,
+        spend_stats,
+        status_changed,
+    )
     from qwen_lsp.engine.workspace import Workspace, relative_path, workspace_folder

@@ -24,6 +24,7 @@ from qwen_lsp.providers.probing import ModeMemory
 from qwen_lsp.providers.redacting import RedactingProvider
 from qwen_lsp.spend import BudgetState, Ledger, check_budget, load_prices
 from qwen_lsp.spend.tally import Tally
+from qwen_lsp.storage import ANSWERS, INDEX, LEDGER, MODES, prepare_cache_root
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +46,21 @@ class Runtime:
         self._show = show
         self._told: set[str] = set()
         directory = cache_dir(loaded.settings)
+        try:
+            # Made 0700; tightened when it is ours (each store below says what else is wrong).
+            prepare_cache_root(directory, default=not loaded.settings.cache.dir)
+        except OSError as exc:
+            log.info("cannot prepare the cache folder %s: %s", directory, exc)
         enabled = use_cache and loaded.settings.cache.enabled
         self.cache = AnswerCache(
-            directory / "answers" if enabled else None,
+            directory / ANSWERS if enabled else None,
             size_limit_mb=loaded.settings.cache.max_size_mb,
             on_warning=show,
         )
-        self.modes = ModeMemory(directory / "prompt-modes.json")
+        self.modes = ModeMemory(directory / MODES)
         price_file = loaded.settings.spend.price_file
         self.ledger = Ledger(
-            directory / "spend.db" if use_cache else None,
+            directory / LEDGER if use_cache else None,
             load_prices(Path(price_file).expanduser() if price_file else None),
         )
         # Today's spend in memory (budgets on every keystroke, the status bar), and the
@@ -63,7 +69,7 @@ class Runtime:
         self.completions = CompletionSessions()
         # The symbol indexes of the workspace folders (stored beside the answers, so a
         # restart re-reads only changed files), open documents and recent edits.
-        self.workspace = Workspace(directory / "index" if loaded.settings.cache.enabled else None)
+        self.workspace = Workspace(directory / INDEX if loaded.settings.cache.enabled else None)
         self.workspace.configure(loaded.settings)
 
     @property

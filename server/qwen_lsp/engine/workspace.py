@@ -1,12 +1,13 @@
 """The workspace a session works in: one symbol index per folder, the open documents and the
 places edited lately, and from them the cross-file context of a completion.
 
-The server and the CLI share it through `Runtime.workspace`: `lsp/indexing.py` tells it about
-folders, documents and file events, `qwen-lsp prompt` opens one document in it. Each folder's
-files are read through its door (`context/files.py`: git's ignore rules, `exclude`, secrets,
-links that lead away); an open document outside what the door admits contributes nothing to
-other files' prompts, and `why_not_sent` says when an open document's own text must not be
-sent at all (the same rules, on the editor's text: completion, code actions and review ask it).
+The server and the CLI share it through `Runtime.workspace`: the editor's folders, documents
+and file events reach it through `engine/indexing.py`, `qwen-lsp prompt` opens one document
+in it. Each folder's files are read through its door (`context/files.py`: git's ignore rules,
+`exclude`, secrets, links that lead away); an open document outside what the door admits
+contributes nothing to other files' prompts, and `why_not_sent` says when an open document's
+own text must not be sent at all (the same rules, on the editor's text: completion, code
+actions and review ask it).
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """The Language Server Protocol layer: the only package that imports pygls or lsprotocol.
 
-Each handler translates LSP params into plain data, calls the engine, and translates back.
-`create_server` is the factory: a fresh server with every feature registered, rather than a
-module global, so tests and the CLI build independent instances.
+Each handler translates LSP params into plain data, calls the engine, and translates back
+(`convert.py` holds every translation; `progress.py` the `$/progress` of long work). Each
+feature module owns its handlers, its capabilities and its state on the server, and registers
+them in its `register(server)`. `create_server` is the factory that only lists the features: a
+fresh server each time, rather than a module global, so tests and the CLI build independent
+instances.
 """
 
 from __future__ import annotations
@@ -15,14 +18,28 @@ if TYPE_CHECKING:
 
 
 def create_server(cli_overrides: Mapping[str, Any] | None = None) -> QwenLanguageServer:
-    from qwen_lsp.lsp import actions, configuration, indexing, inspect, review, sync
+    from qwen_lsp.lsp import (
+        actions,
+        completion,
+        configuration,
+        indexing,
+        inspect,
+        review,
+        status,
+        sync,
+    )
     from qwen_lsp.lsp.server import QwenLanguageServer
 
     server = QwenLanguageServer(cli_overrides)
-    configuration.register(server)  # registers completion features at initialize
-    sync.register(server)
-    actions.register(server)
-    review.register(server)  # review on save, and its quick fixes among the code actions
-    indexing.register(server)  # the workspace symbol index, built after `initialized`
-    inspect.register(server)
+    for feature in (
+        configuration,  # settings and the runtime; runs the other features' lifecycle hooks
+        sync,
+        completion,  # inline or plain completion, chosen at initialize
+        status,
+        actions,
+        review,  # review on save, and its quick fixes among the code actions
+        indexing,  # the workspace symbol index, built after `initialized`
+        inspect,
+    ):
+        feature.register(server)
     return server

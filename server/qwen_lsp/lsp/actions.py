@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +35,9 @@ from qwen_lsp.engine import (
     relative_path,
     run_action,
 )
+from qwen_lsp.lsp import convert
 from qwen_lsp.lsp.documents import OpenDocument
+from qwen_lsp.lsp.progress import work_done
 from qwen_lsp.lsp.server import QwenLanguageServer
 from qwen_lsp.model import Position
 
@@ -46,7 +45,6 @@ log = logging.getLogger(__name__)
 
 EXPLAIN_COMMAND = "qwen-lsp.explain"
 SPEND, KEEP = "Spend anyway", "Cancel"
-_MARK = "qwenLsp"  # in `data`: this action is ours (the review feature's have their own)
 
 
 # -- textDocument/codeAction ----------------------------------------------------------------
@@ -64,10 +62,11 @@ def _ai_actions(ls: QwenLanguageServer, params: types.CodeActionParams) -> list[
         log.debug("code actions asked for a document that is not open: %s", params.text_document)
         return []
     diagnostics = list(params.context.diagnostics)
-    target = _target(ls, doc, params.range, [_problem(d) for d in diagnostics])
+    selection = convert.span(params.range)
+    target = _target(ls, doc, selection, [convert.problem(d) for d in diagnostics])
     only = params.context.only
     return [
-        _code_action(offer, doc, params.range, diagnostics, target.diagnostics)
+        _code_action(offer, doc, selection, diagnostics, target.diagnostics)
         for offer in offer_actions(ls.runtime, target)
         if not only or any(offer.kind == o or offer.kind.startswith(f"{o}.") for o in only)
     ]
@@ -76,21 +75,13 @@ def _ai_actions(ls: QwenLanguageServer, params: types.CodeActionParams) -> list[
 def _code_action(
     offer: ActionOffer,
     doc: OpenDocument,
-    selection: types.Range,
+    selection: tuple[Position, Position],
     diagnostics: list[types.Diagnostic],
     problems: tuple[Problem, ...],
 ) -> types.CodeAction:
-    data = {
-        _MARK: 1,
-        "action": offer.action,
-        "argument": offer.argument,
-        "uri": doc.uri,
-        "version": doc.version,
-        "range": _pack(selection),
-        "diagnostics": [_pack_problem(p) for p in offer.diagnostics],
-    }
+    data = convert.action_data(convert.ListedAction(offer, doc.uri, doc.version, *selection))
     if offer.action == EXPLAIN:
-        arguments = [{"uri": doc.uri, "range": _pack(selection), "show": True}]
+        arguments = [{"uri": doc.uri, "range": convert.pack_span(*selection), "show": True}]
         command = types.Command(title=offer.title, command=EXPLAIN_COMMAND, arguments=arguments)
         return types.CodeAction(title=offer.title, command=command, data=data)
     shown = [d for d, p in zip(diagnostics, problems, strict=True) if p in offer.diagnostics]
@@ -119,36 +110,28 @@ def _other_features_actions(
 
 
 async def resolve_code_action(ls: QwenLanguageServer, action: types.CodeAction) -> types.CodeAction:
-    data = action.data
-    if not isinstance(data, dict) or not data.get(_MARK) or data.get("action") == EXPLAIN:
-        return action  # not ours to compute, or a command that needs no edit
-    doc = ls.documents.get(str(data.get("uri")))
+    if not convert.is_listed_action(action.data):
+        return action  # not ours to compute (the review's quick fixes come with their edit)
+    try:
+        listed = convert.listed_action(action)
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("codeAction/resolve with damaged data %r: %s", action.data, exc)
+        ls.show("qwen-lsp: the editor sent back a damaged code action; ask for it again")
+        return action
+    if listed.offer.action == EXPLAIN:
+        return action  # a command, which needs no edit
+    doc = ls.documents.get(listed.uri)
     if doc is None or ls.runtime is None:
         ls.show("qwen-lsp: that file is no longer open", types.MessageType.Info)
         return action
-    if doc.version != data.get("version"):
+    if doc.version != listed.version:
         ls.show("qwen-lsp: the file changed since the action was listed; ask for it again")
         return action
-    try:
-        offer = ActionOffer(
-            str(data["action"]),
-            action.title,
-            action.kind or "",
-            argument=data.get("argument"),
-            diagnostics=tuple(_unpack_problem(p) for p in data.get("diagnostics") or ()),
-        )
-        selection = _unpack(data["range"])
-    except (KeyError, TypeError, ValueError) as exc:
-        log.warning("codeAction/resolve with damaged data %r: %s", data, exc)
-        ls.show("qwen-lsp: the editor sent back a damaged code action; ask for it again")
-        return action
-    target = _target(ls, doc, selection, list(offer.diagnostics))
-    result = await _run(ls, target, offer)
-    if result is None:
-        return action
-    if result.note:
+    target = _target(ls, doc, (listed.start, listed.end), list(listed.offer.diagnostics))
+    result = await _run(ls, target, listed.offer)
+    if result is not None and result.note:
         ls.show(result.note, types.MessageType.Info)
-    if result.files:
+    if result is not None and result.files:
         action.edit = _workspace_edit(ls, doc, result)
     return action
 
@@ -170,11 +153,13 @@ async def _run(
         )
     )
     try:
-        async with _progress(ls, offer.title, job) as cancelled_by_user:
+        async with work_done(
+            ls, offer.title, message="asking the model…", cancellable=True, on_cancel=job.cancel
+        ) as progress:
             try:
                 return await job
             except asyncio.CancelledError:
-                if not cancelled_by_user():
+                if not progress.cancelled:
                     raise  # $/cancelRequest: pygls answers the request as cancelled
                 ls.show("qwen-lsp: cancelled; nothing was changed", types.MessageType.Info)
             except ActionFailed as exc:
@@ -183,41 +168,6 @@ async def _run(
     finally:
         job.cancel()  # a no-op once done; else nobody waits for that answer: stop paying for it
     return None
-
-
-@asynccontextmanager
-async def _progress(
-    ls: QwenLanguageServer, title: str, job: asyncio.Future[Any]
-) -> AsyncIterator[Any]:
-    """`$/progress` around `job`, when the client shows it; its cancel button cancels `job`."""
-    cancelled = False
-    window = ls.client_capabilities.window
-    token = str(uuid.uuid4())
-    try:
-        if window is None or not window.work_done_progress:
-            raise LookupError("the client shows no progress")
-        await ls.work_done_progress.create_async(token)
-    except Exception as exc:  # no progress is no reason to fail the action
-        log.debug("no progress for %s: %s", title, exc)
-        yield lambda: cancelled
-        return
-
-    def on_cancel(future: Any) -> None:
-        nonlocal cancelled
-        if future.cancelled() and not job.done():
-            cancelled = True
-            job.get_loop().call_soon_threadsafe(job.cancel)
-
-    ls.work_done_progress.tokens[token].add_done_callback(on_cancel)
-    ls.work_done_progress.begin(
-        token,
-        types.WorkDoneProgressBegin(title=title, message="asking the model…", cancellable=True),
-    )
-    try:
-        yield lambda: cancelled
-    finally:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
-        ls.work_done_progress.tokens.pop(token, None)
 
 
 async def _confirm_spend(ls: QwenLanguageServer, reason: str) -> bool:
@@ -239,38 +189,29 @@ def _workspace_edit(
     ls: QwenLanguageServer, doc: OpenDocument, result: ActionResult
 ) -> types.WorkspaceEdit:
     """The edit in the form the client takes: documentChanges (versioned, with CreateFile)
-    when it can, else plain `changes` (a new file is then created empty on disk first)."""
-    capabilities = ls.client_capabilities.workspace
-    edit_caps = capabilities.workspace_edit if capabilities else None
-    rich = bool(
-        edit_caps
+    when it can, else plain `changes`, for which a new file is created empty on disk first."""
+    workspace = ls.client_capabilities.workspace
+    caps = workspace.workspace_edit if workspace else None
+    document_changes = bool(
+        caps
         and (
-            edit_caps.document_changes
-            or types.ResourceOperationKind.Create in (edit_caps.resource_operations or ())
+            caps.document_changes
+            or types.ResourceOperationKind.Create in (caps.resource_operations or ())
         )
     )
-    document_changes: list[Any] = []
-    changes: dict[str, list[types.TextEdit]] = {}
-    for file in result.files:
-        uri = doc.uri if file.path is None else (from_fs_path(str(file.path)) or "")
-        edits = [types.TextEdit(_range(c.start, c.end), c.text) for c in file.changes]
-        opened = ls.documents.get(uri)
-        if rich:
-            if file.create:
-                options = types.CreateFileOptions(ignore_if_exists=True)
-                document_changes.append(types.CreateFile(uri=uri, options=options))
-            identifier = types.OptionalVersionedTextDocumentIdentifier(
-                uri=uri, version=opened.version if opened else None
-            )
-            document_changes.append(types.TextDocumentEdit(text_document=identifier, edits=edits))
-        else:
+    if not document_changes:
+        for file in result.files:
             if file.create and file.path is not None:
                 file.path.parent.mkdir(parents=True, exist_ok=True)
                 file.path.touch(exist_ok=True)
-            changes.setdefault(uri, []).extend(edits)
-    if rich:
-        return types.WorkspaceEdit(document_changes=document_changes)
-    return types.WorkspaceEdit(changes=changes)
+
+    def version_of(uri: str) -> int | None:
+        opened = ls.documents.get(uri)
+        return opened.version if opened is not None else None
+
+    return convert.workspace_edit(
+        result.files, doc.uri, document_changes=document_changes, version_of=version_of
+    )
 
 
 # -- workspace/executeCommand qwen-lsp.explain ----------------------------------------------
@@ -284,7 +225,7 @@ async def explain_command(ls: QwenLanguageServer, *arguments: Any) -> str | None
         ls.show(f"qwen-lsp: {EXPLAIN_COMMAND} needs the uri and range of an open document")
         return None
     try:
-        selection = _unpack(request["range"])
+        selection = convert.unpack_span(request["range"])
     except (KeyError, TypeError, ValueError):
         ls.show(f"qwen-lsp: {EXPLAIN_COMMAND}: the range is not an LSP range")
         return None
@@ -294,7 +235,7 @@ async def explain_command(ls: QwenLanguageServer, *arguments: Any) -> str | None
     if result is None or result.markdown is None:
         return None
     if request.get("show"):
-        ls.show(result.markdown, types.MessageType.Info)
+        ls.show(result.markdown, types.MessageType.Info, keep_lines=True)
     return result.markdown
 
 
@@ -302,12 +243,15 @@ async def explain_command(ls: QwenLanguageServer, *arguments: Any) -> str | None
 
 
 def _target(
-    ls: QwenLanguageServer, doc: OpenDocument, selection: types.Range, problems: list[Problem]
+    ls: QwenLanguageServer,
+    doc: OpenDocument,
+    selection: tuple[Position, Position],
+    problems: list[Problem],
 ) -> ActionTarget:
     return ActionTarget(
         document=doc.source,
-        start=Position(selection.start.line, selection.start.character),
-        end=Position(selection.end.line, selection.end.character),
+        start=selection[0],
+        end=selection[1],
         path=relative_path(doc.location, ls.roots),
         file=doc.path,
         root=_root_of(ls, doc.path),
@@ -333,51 +277,6 @@ def _open_text(ls: QwenLanguageServer, path: Path) -> str | None:
     open (the engine then reads it from disk, through the workspace's door)."""
     opened = ls.documents.get(from_fs_path(str(path)) or "")
     return opened.source.text if opened is not None else None
-
-
-def _problem(d: types.Diagnostic) -> Problem:
-    return Problem(
-        message=d.message,
-        start=Position(d.range.start.line, d.range.start.character),
-        end=Position(d.range.end.line, d.range.end.character),
-        source=d.source,
-        code=None if d.code is None else str(d.code),
-    )
-
-
-def _range(start: Position, end: Position) -> types.Range:
-    return types.Range(
-        types.Position(start.line, start.character), types.Position(end.line, end.character)
-    )
-
-
-def _pack(r: types.Range) -> list[int]:
-    return [r.start.line, r.start.character, r.end.line, r.end.character]
-
-
-def _unpack(packed: Any) -> types.Range:
-    """A range from `_pack`'s list, or from an LSP Range object as JSON."""
-    if isinstance(packed, dict):
-        start, end = packed["start"], packed["end"]
-        packed = [start["line"], start["character"], end["line"], end["character"]]
-    a, b, c, d = (int(x) for x in packed)
-    return types.Range(types.Position(a, b), types.Position(c, d))
-
-
-def _pack_problem(p: Problem) -> dict[str, Any]:
-    where = [p.start.line, p.start.character, p.end.line, p.end.character]
-    return {"message": p.message, "range": where, "source": p.source, "code": p.code}
-
-
-def _unpack_problem(packed: dict[str, Any]) -> Problem:
-    a, b, c, d = (int(x) for x in packed["range"])
-    return Problem(
-        str(packed["message"]),
-        Position(a, b),
-        Position(c, d),
-        packed.get("source"),
-        packed.get("code"),
-    )
 
 
 def register(server: QwenLanguageServer) -> None:

@@ -2,6 +2,10 @@
 
 Editor settings arrive as initializationOptions and then through workspace/configuration
 (section `qwen-lsp`), which is pulled again whenever the client says settings changed.
+The runtime is made at initialize from the first settings; then the features that subscribed
+to `on_initialize` start (completion registers for the client's capabilities), and once the
+settings are pulled after `initialized`, those that subscribed to `on_initialized` (the symbol
+index).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pygls.uris import to_fs_path
 
 from qwen_lsp import errors
 from qwen_lsp.config import load_settings, log_file
-from qwen_lsp.engine import Runtime
+from qwen_lsp.engine import Runtime, status_changed
 from qwen_lsp.log import set_level, use_log_file
 from qwen_lsp.lsp.server import QwenLanguageServer
 
@@ -37,13 +41,16 @@ def reload(ls: QwenLanguageServer) -> None:
     """Resolve settings from every source again and apply them live."""
     loaded = load_settings(
         ls.roots[0] if ls.roots else None,
+        roots=ls.roots,  # a project file above the workspace folders is never read
         editor=ls.init_options,
         workspace_config=ls.workspace_config,
         cli=ls.cli_overrides,
         workspace_trusted=ls.workspace_trusted,
     )
     set_level(loaded.settings.log_level)
-    if (problem := use_log_file(log_file(loaded.settings))) is not None:
+    # The default log folder is qwen-lsp's own, so an older, looser one is tightened.
+    own_folder = not loaded.settings.log_file
+    if (problem := use_log_file(log_file(loaded.settings), own_folder=own_folder)) is not None:
         loaded = dataclasses.replace(loaded, problems=(*loaded.problems, problem))
     if ls.runtime is None:
         settings = loaded.settings
@@ -58,7 +65,7 @@ def reload(ls: QwenLanguageServer) -> None:
     else:
         ls.runtime.update(loaded)
         # Completions may have been turned on or off: the editors' status bars must hear it.
-        ls.runtime.completions.changed()
+        status_changed(ls.runtime)
     for problem in loaded.problems:
         ls.runtime.tell_once(f"setting:{problem}", f"qwen-lsp: {problem}")
 
@@ -81,8 +88,6 @@ async def pull_workspace_configuration(ls: QwenLanguageServer) -> None:
 def register(server: QwenLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
-        from qwen_lsp.lsp import completion
-
         options: Any = params.initialization_options
         ls.init_options = options
         ls.workspace_trusted = bool(isinstance(options, dict) and options.get("workspaceTrusted"))
@@ -92,9 +97,7 @@ def register(server: QwenLanguageServer) -> None:
         encoding = ls.workspace.position_encoding or "utf-16"
         ls.documents.encoding = getattr(encoding, "value", encoding)
         reload(ls)
-        if ls.runtime is not None:  # files are judged by their folder's rules from now on
-            ls.runtime.workspace.know_folders(ls.roots)
-        completion.register_for_client(ls, params.capabilities)
+        ls.run_on_initialize(params)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: QwenLanguageServer, params: types.InitializedParams) -> None:
@@ -102,9 +105,7 @@ def register(server: QwenLanguageServer) -> None:
             await pull_workspace_configuration(ls)
         finally:
             ls.settings_ready.set()
-        from qwen_lsp.lsp import indexing
-
-        indexing.start(ls)  # the workspace symbol index, built in the background
+        await ls.run_on_initialized()
         runtime = ls.runtime
         assert runtime is not None
         try:

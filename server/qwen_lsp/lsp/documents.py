@@ -17,7 +17,7 @@ from pygls.uris import to_fs_path
 
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.model import Position
+from qwen_lsp.lsp import convert
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,7 @@ class DocumentStore:
             return
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
-                start, end = change.range.start, change.range.end
-                doc.source.apply_change(
-                    Position(start.line, start.character),
-                    Position(end.line, end.character),
-                    change.text,
-                )
+                doc.source.apply_change(*convert.span(change.range), change.text)
             else:
                 doc.source.replace(change.text)
         doc.version = params.text_document.version

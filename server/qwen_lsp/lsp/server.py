@@ -1,14 +1,20 @@
 """The language server object: pygls's server and protocol, plus the state and hooks the
-features share. `qwen_lsp.lsp.create_server` builds one with every feature registered."""
+features share. `qwen_lsp.lsp.create_server` builds one with every feature registered.
+
+A feature's `register(server)` adds its handlers, subscribes to the lifecycle hooks it needs
+(`on_initialize`, `on_initialized`, `listen`) and keeps its own state on the server
+(`add_state` / `state`), so features never import one another and two servers in one process
+share nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -17,9 +23,12 @@ from pygls.protocol.language_server import lsp_method
 
 from qwen_lsp import __version__
 from qwen_lsp.engine import Runtime
+from qwen_lsp.log import escape_controls
 from qwen_lsp.lsp.documents import DocumentStore
 
 log = logging.getLogger(__name__)
+
+State = TypeVar("State")
 
 
 class QwenProtocol(LanguageServerProtocol):
@@ -80,6 +89,24 @@ class QwenLanguageServer(LanguageServer):
         self.code_action_sources: list[
             Callable[[QwenLanguageServer, types.CodeActionParams], list[types.CodeAction]]
         ] = []
+        # Called at `initialize` once the runtime exists (features that depend on the client's
+        # capabilities register then), and after `initialized` once the editor's settings are
+        # read (work that must see them, like the symbol index), in the order features
+        # subscribed.
+        self.on_initialize: list[Callable[[QwenLanguageServer, types.InitializeParams], None]] = []
+        self.on_initialized: list[Callable[[QwenLanguageServer], Awaitable[None] | None]] = []
+        self._states: dict[type, Any] = {}
+
+    def add_state(self, state: State) -> State:
+        """Keep a feature's state on this server, found again by its type with `state`."""
+        if type(state) in self._states:
+            raise ValueError(f"a {type(state).__name__} is already kept on this server")
+        self._states[type(state)] = state
+        return state
+
+    def state(self, kind: type[State]) -> State:
+        """The state a feature kept with `add_state` (KeyError: that feature is not registered)."""
+        return self._states[kind]
 
     def listen(self, method: str, listener: Callable[[Any], None]) -> None:
         """Also call `listener` with the params of each didOpen/didChange/didSave/didClose,
@@ -93,13 +120,40 @@ class QwenLanguageServer(LanguageServer):
             except Exception:  # one feature's failure must not break another's
                 log.exception("%s listener failed", method)
 
+    def run_on_initialize(self, params: types.InitializeParams) -> None:
+        for hook in self.on_initialize:
+            try:
+                hook(self, params)
+            except Exception:  # one feature's failure must not keep the others from starting
+                log.exception("a feature failed to start at initialize")
+
+    async def run_on_initialized(self) -> None:
+        for hook in self.on_initialized:
+            try:
+                if (pending := hook(self)) is not None:
+                    await pending
+            except Exception:  # one feature's failure must not keep the others from starting
+                log.exception("a feature failed to start after initialized")
+
     async def wait_for_settings(self, timeout: float = 2.0) -> None:
         if not self.settings_ready.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.settings_ready.wait(), timeout)
 
-    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
-        """window/showMessage; safe from any thread (the cache writer reports from its own)."""
+    def show(
+        self,
+        message: str,
+        kind: types.MessageType = types.MessageType.Warning,
+        *,
+        keep_lines: bool = False,
+    ) -> None:
+        """window/showMessage; safe from any thread (the cache writer reports from its own).
+
+        A message often carries data (an endpoint's error text, a setting's value, a file
+        name): its control characters are sent escaped, so it can neither add lines that look
+        like another message nor steer a terminal editor. `keep_lines` keeps the line feeds
+        of a message that is meant to have several (Markdown from the model)."""
+        message = escape_controls(message, keep_lines=keep_lines)
         params = types.ShowMessageParams(type=kind, message=message)
         loop = self.main_loop
         if loop is None or _in_loop(loop):
@@ -107,7 +161,9 @@ class QwenLanguageServer(LanguageServer):
         else:
             loop.call_soon_threadsafe(self.window_show_message, params)
 
-    def log_to_client(self, message: str) -> None:
+    def log_to_client(self, message: str, *, keep_lines: bool = False) -> None:
+        """window/logMessage, its control characters escaped as in `show`."""
+        message = escape_controls(message, keep_lines=keep_lines)
         self.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=message))
 
 

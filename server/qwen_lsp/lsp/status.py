@@ -15,9 +15,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from qwen_lsp.engine import Runtime
+from qwen_lsp.engine import SessionStatus, on_status_change, session_status, spend_stats
 from qwen_lsp.lsp.server import QwenLanguageServer
-from qwen_lsp.spend.report import format_report, money, report_json, spend_report
+from qwen_lsp.spend.report import format_report, money, report_json
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +25,13 @@ METHOD = "qwen-lsp/status"
 SHOW_STATS = "qwen-lsp.showStats"
 
 
-def status(runtime: Runtime) -> dict[str, Any]:
-    settings = runtime.settings
-    today = runtime.tally.today(settings.spend.currency)
-    last = runtime.incidents.last
+def payload(status: SessionStatus) -> dict[str, Any]:
+    today = status.today
     rate = today.hit_rate
     return {
-        "enabled": settings.completion.enabled and runtime.budget().allowed,
-        "busy": runtime.completions.busy > 0,
-        "lastError": last.message if last is not None else None,
+        "enabled": status.enabled,
+        "busy": status.busy,
+        "lastError": status.last_error,
         "today": {
             "requests": today.requests,
             "inputTokens": today.input_tokens,
@@ -75,38 +73,39 @@ class StatusPublisher:
         runtime = self._ls.runtime
         if runtime is None:
             return
-        payload = status(runtime)
-        if payload != self._last:
-            self._last = payload
+        current = payload(session_status(runtime))
+        if current != self._last:
+            self._last = current
             self._sent_at = asyncio.get_running_loop().time()
-            self._ls.protocol.notify(METHOD, payload)
+            self._ls.protocol.notify(METHOD, current)
 
 
-def attach(ls: QwenLanguageServer) -> None:
-    """Publish the status from now on (called at initialize, once the runtime exists)."""
-    runtime = ls.runtime
-    if runtime is None:
+def _start_publishing(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
+    """From initialize on (the runtime exists by then), publish each change."""
+    if ls.runtime is None:
         return
-    publisher = StatusPublisher(ls)
-    runtime.completions.listeners.append(publisher.changed)
+    publisher = ls.state(StatusPublisher)
+    on_status_change(ls.runtime, publisher.changed)
     publisher.changed()  # the first one goes out right after the initialize response
-    if SHOW_STATS not in ls.protocol.fm.commands:
-        ls.command(SHOW_STATS)(show_stats)
 
 
 async def show_stats(ls: QwenLanguageServer, *args: Any) -> dict[str, Any] | None:
     """Today's spend in a message, the whole report in the log; the figures as the result."""
-    runtime = ls.runtime
-    if runtime is None:
+    if ls.runtime is None:
         return None
-    currency = runtime.settings.spend.currency
-    periods = await asyncio.to_thread(spend_report, runtime.ledger, currency=currency)
-    today = periods[0].total
+    stats = await asyncio.to_thread(spend_stats, ls.runtime)
+    today, currency = stats.periods[0].total, stats.currency
     ls.show(
         f"qwen-lsp today: {today.requests} requests, {money(today.cost, currency)} spent; "
         f"{today.saved_requests} answers without a request saved {money(today.saved, currency)}.",
         types.MessageType.Info,
     )
-    text = format_report(periods, price_date=runtime.ledger.prices.date)
-    ls.log_to_client(text)
-    return {"text": text, **report_json(periods)}
+    text = format_report(stats.periods, price_date=stats.price_date)
+    ls.log_to_client(text, keep_lines=True)  # a table
+    return {"text": text, **report_json(stats.periods)}
+
+
+def register(server: QwenLanguageServer) -> None:
+    server.add_state(StatusPublisher(server))
+    server.on_initialize.append(_start_publishing)
+    server.command(SHOW_STATS)(show_stats)

@@ -51,7 +51,9 @@ _EMPTY_SSE_ERROR = "Empty SSE error response"
 
 
 def serves_raw_fim(model: str) -> bool:
-    """Models DashScope serves raw `<|fim_prefix|>` prompts for (PROVIDERS.md, "FIM")."""
+    """Models DashScope serves raw `<|fim_prefix|>` prompts for (the native API's
+    `input.prompt`): qwen-coder-turbo and the Qwen2.5-Coder models. Other models, such as
+    qwen3-coder-flash, are asked in `partial` or `chat` mode (the README's "Prompt modes")."""
     name = model.lower()
     return (
         name == "qwen-coder-turbo"

@@ -2,11 +2,13 @@
 
 Probing needs no extra paid call: the first real request is sent in the best mode the wire
 offers; an `UnsupportedMode` answer moves on to the next mode, and the first mode that works
-is written to a small JSON file beside the answer cache, keyed by provider, URL and model.
+is written to a small JSON file beside the answer cache (0600), keyed by provider, URL and
+model. Only its string values are taken; nothing in it is ever evaluated.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from qwen_lsp.model import PromptMode
+from qwen_lsp.storage import PRIVATE_FILE, private_dir, tighten_file
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,7 @@ class ModeMemory:
         self._modes: dict[str, str] = {}
         if path is not None:
             try:
+                tighten_file(path)  # written by an earlier version with the umask's mode
                 data = json.loads(path.read_text(encoding="utf-8"))
                 if isinstance(data, dict):
                     self._modes = {k: v for k, v in data.items() if isinstance(v, str)}
@@ -58,11 +62,18 @@ class ModeMemory:
         if self._path is None:
             return
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            # Write then rename, so a concurrent reader never sees half a file.
+            private_dir(self._path.parent, tighten=False)
+            # Write then rename, so a concurrent reader never sees half a file; the file is
+            # 0600 from the start, and the rename keeps that mode.
             fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".modes-")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self._modes, fh, indent=1, sort_keys=True)
-            os.replace(tmp, self._path)
+            try:
+                os.fchmod(fd, PRIVATE_FILE)
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(self._modes, fh, indent=1, sort_keys=True)
+                os.replace(tmp, self._path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
         except OSError as exc:
             log.warning("cannot remember prompt modes in %s: %s", self._path, exc)

@@ -41,9 +41,14 @@ async def import_sdk(name: str) -> None:
 
 
 def redact(text: str, key: str | None) -> str:
-    """An endpoint's error text made safe to show: no key, no bearer token, kept short."""
+    """An endpoint's error text made safe to show: no key, no bearer token, kept short.
+
+    The key is found however the endpoint cased it (some echo it upper-cased, or lower-cased
+    in a normalised header) and taken literally, whatever characters it holds; a key pasted
+    with spaces or a line break around it is found without them too."""
     if key:
-        text = text.replace(key, "***")
+        for candidate in sorted({key, key.strip()} - {""}, key=len, reverse=True):
+            text = re.sub(re.escape(candidate), "***", text, flags=re.IGNORECASE)
     return _SECRET_RE.sub(lambda m: (m.group(1) or "") + "***", text)[:300]
 
 

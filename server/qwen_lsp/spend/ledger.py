@@ -2,7 +2,8 @@
 
 Every paid call records its model, tokens and cost; every answer served without a call (disk
 cache, typing-through reuse, ...) records the cost it saved. The ledger is a small SQLite
-file beside the answer cache, shared safely by every editor process and `--check`.
+file beside the answer cache (0600, its folder 0700), shared safely by every editor process
+and `--check`. Its rows are plain SQLite values: reading them runs nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from qwen_lsp.model import Usage
 from qwen_lsp.spend.prices import PriceTable, load_prices
+from qwen_lsp.storage import open_database, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -62,30 +64,37 @@ class Ledger:
         self.prices = prices or load_prices()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-ledger")
         self.warning: str | None = None
-        target = ":memory:"
+        target: Path | None = None
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                target = str(path)
+                private_dir(path.parent, tighten=False)
+                target = path
             except OSError as exc:
                 self.warning = f"cannot keep the spend ledger in {path}: {exc}"
         self._db = self._worker.submit(self._open, target).result()
         if self.warning:
             log.warning(self.warning)
 
-    def _open(self, target: str) -> sqlite3.Connection:
+    def _open(self, target: Path | None) -> sqlite3.Connection:
         try:
             return self._connect(target)
-        except sqlite3.Error as exc:
+        except (OSError, sqlite3.Error) as exc:
             self.warning = f"cannot open the spend ledger {target}: {exc}; keeping it in memory"
-            return self._connect(":memory:")
+            return self._connect(None)
 
     @staticmethod
-    def _connect(target: str) -> sqlite3.Connection:
-        db = sqlite3.connect(target, timeout=5, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")  # no fsync per record; WAL keeps it consistent
-        db.executescript(_SCHEMA)
+    def _connect(target: Path | None) -> sqlite3.Connection:
+        if target is None:
+            db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        else:
+            db = open_database(target, timeout=5)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # no fsync per record; WAL keeps it consistent
+            db.executescript(_SCHEMA)
+        except sqlite3.Error:
+            db.close()
+            raise
         return db
 
     def _insert(self, row: tuple[Any, ...]) -> None:

@@ -55,7 +55,7 @@ from qwen_lsp.engine.actions.regions import (
     region_for,
     surroundings,
 )
-from qwen_lsp.engine.actions.templates import PromptSources, load_template
+from qwen_lsp.engine.actions.templates import PromptSources, action_template
 from qwen_lsp.engine.actions.writing_tests import tests_job
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.engine.workspace import relative_path
@@ -157,11 +157,11 @@ def _prepare(
     if offer.action == TESTS:
         return tests_job(settings, target, region, values, prompts, read)
     system_name = "actions/explain.system" if offer.action == EXPLAIN else "actions/system"
-    system = load_template(prompts, system_name)
+    system = action_template(prompts, system_name)
     if offer.action == CUSTOM:
         user, version = _custom_template(settings, offer, prompts, values)
     else:
-        user = load_template(prompts, f"actions/{_TEMPLATES[offer.action]}")
+        user = action_template(prompts, f"actions/{_TEMPLATES[offer.action]}")
         version = user.version
     if offer.action == TRANSLATE:
         values["target_language"] = LANGUAGE_NAMES.get(offer.argument or "en", "English")
@@ -245,7 +245,7 @@ def _custom_template(
     settings: Settings, offer: ActionOffer, prompts: PromptSources, values: dict[str, str]
 ) -> tuple[Template, str]:
     custom = _custom_action(settings, offer.argument)
-    wrapper = load_template(prompts, "actions/custom")
+    wrapper = action_template(prompts, "actions/custom")
     # The instruction sees only the small values: the code itself goes in the wrapper's block.
     small = {k: values[k] for k in ("language", "path", "answer_language")}
     instruction = Template("custom", custom.prompt).render(small)

@@ -26,7 +26,7 @@ from qwen_lsp.engine.actions.model import (
     TextChange,
 )
 from qwen_lsp.engine.actions.regions import Region
-from qwen_lsp.engine.actions.templates import PromptSources, load_template
+from qwen_lsp.engine.actions.templates import PromptSources, action_template
 from qwen_lsp.model import Message
 from qwen_lsp.postprocess.answers import code_from_answer, newline_of, syntax_problem
 
@@ -58,8 +58,8 @@ def tests_job(
             else "the complete new content of that test file, keeping every existing test"
         ),
     )
-    system = load_template(prompts, "actions/system")
-    user = load_template(prompts, "actions/tests")
+    system = action_template(prompts, "actions/system")
+    user = action_template(prompts, "actions/tests")
     messages = (Message("system", system.render(values)), Message("user", user.render(values)))
 
     def interpret(answer: str) -> ActionResult:

@@ -1,18 +1,23 @@
 """The review prompt: a chunk's code with line numbers relative to the chunk, the lines under
-review, and the templates of `prompts/review/` (or the user's `review.promptDir`)."""
+review, and the templates of `prompts/review/` or of the user's `review.promptDir`.
+
+`review.promptDir` is a folder of the user's own (an absolute path, or one starting with `~`),
+read by `prompts.py` under its rules for every template that is not shipped. A template there
+that the rules refuse, or a relative or missing `review.promptDir`, is a `ConfigError` that
+stops the run before anything is sent: a review made with the shipped prompt instead would
+pass for one made with theirs. A folder without `system.md` or `user.md` uses the shipped one.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
-from qwen_lsp import errors
 from qwen_lsp.cache import answer_key
 from qwen_lsp.engine.review.chunks import Chunk
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import GenerationRequest, Message
-from qwen_lsp.prompts import Template
+from qwen_lsp.prompts import Template, configured_folder, load_template
 
 log = logging.getLogger(__name__)
 
@@ -22,20 +27,20 @@ CACHE_MODE = "review"
 # -- the prompt ------------------------------------------------------------------------------
 
 
-def _template(runtime: Runtime, name: str, root: Path | None) -> Template:
-    """The user's template from `review.promptDir` when it has one, else the shipped one."""
+@dataclass(frozen=True)
+class ReviewTemplates:
+    system: Template
+    user: Template
+
+
+def review_templates(runtime: Runtime) -> ReviewTemplates:
+    """The templates of one run, the user's from `review.promptDir` when it has them; read
+    once per run. Raises ConfigError (TemplateRefused) when one is refused."""
     folder = runtime.settings.review.prompt_dir
-    if folder:
-        path = Path(folder).expanduser()
-        if not path.is_absolute() and root is not None:
-            path = root / path
-        try:
-            return Template(f"review/{name}", (path / f"{name}.md").read_text("utf-8").rstrip())
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise errors.ConfigError(f"qwen-lsp: cannot read {path / name}.md: {exc}") from None
-    return runtime.prompts.get(f"review/{name}")
+    folders = (configured_folder("review.promptDir", folder, holds="review/"),) if folder else ()
+    return ReviewTemplates(
+        load_template("review/system", folders), load_template("review/user", folders)
+    )
 
 
 def numbered(chunk: Chunk) -> str:
@@ -64,12 +69,11 @@ class ReviewPrompt:
     key: str  # the answer cache key
 
 
-def build_prompt(runtime: Runtime, chunk: Chunk, root: Path | None = None) -> ReviewPrompt:
-    """The request that reviews `chunk`, and the cache key of its answer; `root` is the
-    folder a relative `review.promptDir` starts from."""
+def build_prompt(runtime: Runtime, chunk: Chunk, templates: ReviewTemplates) -> ReviewPrompt:
+    """The request that reviews `chunk`, and the cache key of its answer."""
     settings = runtime.settings
     review = settings.review
-    system, user = _template(runtime, "system", root), _template(runtime, "user", root)
+    system, user = templates.system, templates.user
     instructions = review.instructions.strip()
     values = {
         "path": chunk.path,

@@ -7,8 +7,9 @@ malformed or point outside the lines under review are dropped and counted. Answe
 by everything that shapes them, so an unchanged chunk is never paid for twice; every call and
 every cache hit goes into the spend ledger. Chunks run `jobs` at a time; a 429 pauses every
 job for the Retry-After the endpoint asked for, with bounded retries, and each request has its
-own deadline. A missing or refused key, the spend budget or `max_cost` stop the run; the other
-provider faults cost only the chunk they hit.
+own deadline. A refused prompt template stops the run before anything is sent; a missing or
+refused key, the spend budget or `max_cost` stop it where they are met; the other provider
+faults cost only the chunk they hit.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from qwen_lsp import errors
 from qwen_lsp.context.budget import request_tokens
 from qwen_lsp.engine.review.answers import ChunkFindings, MalformedAnswer, parse_answer
 from qwen_lsp.engine.review.chunks import Chunk
-from qwen_lsp.engine.review.prompt import build_prompt
+from qwen_lsp.engine.review.prompt import ReviewTemplates, build_prompt, review_templates
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import Finding, Generation, GenerationRequest, Usage
 
@@ -128,10 +129,8 @@ class Reviewer:
         jobs: int = 4,
         max_cost: float | None = None,
         on_progress: ProgressCallback | None = None,
-        root: Path | None = None,
     ) -> None:
         self.runtime = runtime
-        self.root = root
         self.jobs = max(1, jobs)
         self.max_cost = max_cost
         self.on_progress = on_progress
@@ -146,6 +145,13 @@ class Reviewer:
     async def run(self, chunks: Sequence[Chunk]) -> ReviewRun:
         run = self._run
         run.outcomes = [ChunkOutcome(chunk) for chunk in chunks]
+        try:
+            templates = review_templates(self.runtime)
+        except errors.ConfigError as exc:  # a refused template: nothing may be sent
+            self._stop(str(exc))
+            for outcome in run.outcomes:
+                outcome.skipped = True
+            return run
         gate = asyncio.Semaphore(self.jobs)
 
         async def one(outcome: ChunkOutcome) -> None:
@@ -153,7 +159,7 @@ class Reviewer:
                 if run.stopped is not None:
                     outcome.skipped = True
                 else:
-                    await self._review(outcome)
+                    await self._review(outcome, templates)
             self._done += 1
             self._findings += len(outcome.findings)
             if self.on_progress is not None:
@@ -170,9 +176,9 @@ class Reviewer:
 
     # -- one chunk -------------------------------------------------------------------------
 
-    async def _review(self, outcome: ChunkOutcome) -> None:
+    async def _review(self, outcome: ChunkOutcome, templates: ReviewTemplates) -> None:
         runtime = self.runtime
-        prompt = build_prompt(runtime, outcome.chunk, self.root)
+        prompt = build_prompt(runtime, outcome.chunk, templates)
         cached = runtime.cache.get(prompt.key)
         if cached is not None:
             try:
@@ -210,7 +216,7 @@ class Reviewer:
 
     def _stop(self, reason: str) -> None:
         if self._run.stopped is None:
-            self._run.stopped = reason
+            self._run.stopped = reason.removeprefix("qwen-lsp: ")  # callers say who speaks
 
     # -- paying for it ---------------------------------------------------------------------
 
@@ -341,10 +347,9 @@ async def run_review(
     jobs: int = 4,
     max_cost: float | None = None,
     on_progress: ProgressCallback | None = None,
-    root: Path | None = None,
 ) -> ReviewRun:
     """Review `chunks`; see the module docstring for what stops a run and what it records."""
-    reviewer = Reviewer(runtime, jobs=jobs, max_cost=max_cost, on_progress=on_progress, root=root)
+    reviewer = Reviewer(runtime, jobs=jobs, max_cost=max_cost, on_progress=on_progress)
     return await reviewer.run(chunks)
 
 
@@ -366,13 +371,13 @@ class ModelEstimate:
     worst_cost: float  # with every answer at review.maxTokens
 
 
-def preview(
-    runtime: Runtime, chunks: Sequence[Chunk], root: Path | None = None
-) -> list[ChunkPreview]:
-    """What a run would send, chunk by chunk, and which answers are already cached."""
+def preview(runtime: Runtime, chunks: Sequence[Chunk]) -> list[ChunkPreview]:
+    """What a run would send, chunk by chunk, and which answers are already cached; raises
+    ConfigError when a prompt template is refused."""
+    templates = review_templates(runtime)
     out = []
     for chunk in chunks:
-        prompt = build_prompt(runtime, chunk, root)
+        prompt = build_prompt(runtime, chunk, templates)
         out.append(
             ChunkPreview(
                 chunk, request_tokens(prompt.request), runtime.cache.get(prompt.key) is not None

@@ -1,0 +1,96 @@
+"""The symbol index as stored on disk: private to the user and free of secrets, even though a
+constant's signature is its value."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from tests.unit.test_context_index import build, git_repo, new_index
+
+SECRETS = {
+    "openai": "sk-proj-4f9Kq2LmX8vB7nR1tY6wZ3cD5eH0jS2aQ",
+    "password": "c0rrect-Horse-battery-9431",
+    "github": "ghp_0aB1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV1wX2",
+    "random": "dG9rZW4tNGY5S3EyTG1YOHZCN25SMXRZNnda",
+    "default": "hunter2-Hunter2-xyz",
+    "stripe": "sk_live_51HxQ2eLkjhgf8d7s6a5p4o3i2u1y",
+    "url": "s3cretPassw0rd",
+    "slack": "xoxb-1234567890-abcdefghijklmnop",
+}
+FILES = {
+    "settings.py": f'''OPENAI_API_KEY = "{SECRETS["openai"]}"
+DB_PASSWORD = "{SECRETS["password"]}"
+
+
+class Vault:
+    """Opens with {SECRETS["github"]}."""
+
+    token = "{SECRETS["random"]}"
+
+    def open(self, password="{SECRETS["default"]}"):
+        return password
+''',
+    "web/keys.ts": f'''export const STRIPE_SECRET = "{SECRETS["stripe"]}";
+export function connect(url = "postgres://admin:{SECRETS["url"]}@db.internal:5432/app") {{
+  return url;
+}}
+''',
+    "keys.go": f'package keys\n\nconst slackToken = "{SECRETS["slack"]}"\n',
+}
+
+
+def stored_text(store: Path) -> str:
+    return "".join(path.read_text(encoding="utf-8") for path in store.rglob("*") if path.is_file())
+
+
+def test_no_planted_secret_reaches_the_stored_index(tmp_path: Path):
+    root = git_repo(tmp_path / "repo", FILES)
+    store = tmp_path / "cache" / "index"
+    index = build(new_index(root, store))
+    names = ("OPENAI_API_KEY", "DB_PASSWORD", "Vault", "open", "STRIPE_SECRET", "slackToken")
+    assert all(index.lookup(name) for name in names)
+    text = stored_text(store)
+    assert "OPENAI_API_KEY" in text and "slackToken" in text  # the names are kept
+    leaked = [kind for kind, secret in SECRETS.items() if secret in text]
+    assert leaked == []
+
+    restarted = new_index(root, store)
+    assert restarted.load()
+    [(path, constant)] = restarted.lookup("OPENAI_API_KEY")
+    assert path == "settings.py" and constant.signature == 'OPENAI_API_KEY = "<redacted>"'
+    build(restarted)  # entries re-read or reused, stored again: still nothing
+    assert [kind for kind, secret in SECRETS.items() if secret in stored_text(store)] == []
+
+
+def test_an_index_stored_by_an_earlier_version_with_secrets_is_replaced(tmp_path: Path):
+    root = git_repo(tmp_path / "repo", FILES)
+    store = tmp_path / "index"
+    build(new_index(root, store))
+    [stored] = list(store.iterdir())
+    data = json.loads(stored.read_text(encoding="utf-8"))
+    data["format"] = 1  # the format that kept values as written
+    data["files"]["settings.py"][4][0][5] = f'OPENAI_API_KEY = "{SECRETS["openai"]}"'
+    stored.write_text(json.dumps(data), encoding="utf-8")
+    stored.chmod(0o644)
+
+    index = new_index(root, store)
+    assert not index.load()  # not trusted: read again from the files
+    build(index)
+    assert SECRETS["openai"] not in stored_text(store)
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+
+
+def test_the_stored_index_is_private_whatever_the_umask(tmp_path: Path):
+    root = git_repo(tmp_path / "repo", FILES)
+    store = tmp_path / "cache" / "index"
+    old = os.umask(0)
+    try:
+        build(new_index(root, store))
+    finally:
+        os.umask(old)
+    for path in [store.parent, *store.parent.rglob("*")]:
+        wanted = 0o700 if path.is_dir() else 0o600
+        assert stat.S_IMODE(path.stat().st_mode) == wanted, path
