@@ -17,12 +17,14 @@ from lsprotocol import types
 from tests.e2e.harness import clean_env, inline_texts, open_file, running_server
 from tests.e2e.test_actions import (
     _tell_code_actions_from_commands,
+    action_capabilities,
     list_actions,
     options_for,
     pick,
     serve,
     warnings_since,
 )
+from tests.e2e.test_context import indexing_done
 
 CODE = "def add(a, b):\n    return a + b\n"
 WHOLE = types.Range(types.Position(0, 0), types.Position(1, 16))
@@ -164,3 +166,28 @@ async def test_review_on_save_skips_a_gitignored_file(fake_llm, tmp_path: Path):
         )
     bodies = [str(r.body) for r in fake_llm.requests]
     assert len(bodies) == 1 and "kept.py" in bodies[0]
+
+
+async def test_a_gitignored_file_gets_nothing_before_the_index_is_built(fake_llm, tmp_path: Path):
+    """The editor is slow to answer workspace/configuration, so the index is not started yet:
+    the folder's ignore rules already apply to a code action asked for in the meantime."""
+    text = ignored_workspace(tmp_path)
+    fake_llm.reply("It adds.")
+    async with running_server(
+        tmp_path,
+        clean_env(tmp_path),
+        init_options=options_for(fake_llm),
+        capabilities=action_capabilities(),
+        configuration={},
+        configuration_delay=1.0,
+    ) as client:
+        _tell_code_actions_from_commands(client)
+        uri = open_file(client, tmp_path / "scratch" / "notes.py", "python", text)
+        listed = await list_actions(client, uri, WHOLE)
+        started = bool(client.progress_reports)
+        kept = open_file(client, tmp_path / "kept.py", "python", text)
+        assert pick(await list_actions(client, kept, WHOLE), "AI: Explain")  # not vacuous
+        await indexing_done(client)  # the late answer is in: the session can end cleanly
+    assert not started  # asked before the index was made
+    assert listed == []
+    assert fake_llm.requests == []
