@@ -64,3 +64,15 @@ class UnsupportedMode(ProviderError):
     """The endpoint or model does not support the prompt mode that was tried (400/404)."""
 
     kind = "unsupported-mode"
+
+
+class EndpointPaused(ProviderError):
+    """Nothing was sent: the circuit breaker holds requests back for `retry_in` seconds, because
+    the endpoint kept failing or (`rate_limited`) asked to wait."""
+
+    kind = "paused"
+
+    def __init__(self, message: str, *, retry_in: float, rate_limited: bool) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
+        self.rate_limited = rate_limited

@@ -268,6 +268,19 @@ def test_429_without_end_gives_up_after_bounded_retries(project: Path, fake_llm)
     assert len(fake_llm.requests) == 7  # the first try and six retries
 
 
+def test_a_down_endpoint_stops_the_run_instead_of_retrying_every_chunk(project: Path, fake_llm):
+    for n in range(30):
+        (project / f"mod{n}.py").write_text(f"def f{n}(x):\n    return x / {n}\n", encoding="utf-8")
+    fake_llm.fault("503")
+    result = run_check(project, fake_llm, "--jobs", "4", "--format", "json")
+    assert result.code == 2
+    assert "review stopped" in result.stderr and "keeps failing" in result.stderr
+    assert "cannot reach" in result.stderr  # what kept failing
+    # a few requests before the circuit breaker opened, not 31 chunks x 3 attempts
+    assert len(fake_llm.requests) <= 4 + 2
+    assert result.json()["summary"]["complete"] is False
+
+
 def test_an_endpoint_without_json_mode_is_asked_in_plain_text(project: Path, fake_llm):
     fake_llm.fault("400", times=1)
     fake_llm.reply(answer(LEAK))

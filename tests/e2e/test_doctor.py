@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,27 @@ def test_a_working_endpoint_lists_the_prompt_modes_it_takes(fake_llm, tmp_path: 
     assert {r.wire for r in fake_llm.requests} == {"openai-completions", "openai-chat"}
     # the probe is remembered for the server
     assert '"fim"' in (tmp_path / "cache" / "prompt-modes.json").read_text()
+
+
+def test_a_reached_spend_limit_is_a_problem_and_nothing_is_sent(fake_llm, tmp_path: Path):
+    (tmp_path / ".qwen-lsp.toml").write_text("[spend]\ndailyLimit = 0.0\n")
+    result = doctor(
+        tmp_path, "--provider", "openai-compatible", "--base-url", fake_llm.openai_base_url
+    )
+    assert result.returncode == 2
+    assert "[!!] spend" in result.stdout and "daily limit" in result.stdout
+    assert fake_llm.requests == []
+
+
+def test_the_probes_are_in_the_spend_ledger(fake_llm, tmp_path: Path):
+    fake_llm.reply("a + b")
+    result = doctor(
+        tmp_path, "--provider", "openai-compatible", "--base-url", fake_llm.openai_base_url
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with sqlite3.connect(tmp_path / "cache" / "spend.db") as db:
+        rows = db.execute("SELECT feature, kind FROM events").fetchall()
+    assert rows == [("doctor", "call")] * len(fake_llm.requests)
 
 
 def test_a_rejected_key_is_a_problem_with_the_reason(fake_llm, tmp_path: Path):

@@ -85,6 +85,36 @@ def test_a_flapping_endpoint_is_told_at_most_once_a_minute():
     assert shown == ["down", "down"]
 
 
+def test_a_failure_recorded_quietly_is_told_once_when_a_feature_tells_it():
+    clock = Clock()
+    shown: list[str] = []
+    incidents = Incidents(shown.append, clock=clock)
+    incidents.report("unavailable", "cannot reach the endpoint", show=False)
+    incidents.report("unavailable", "cannot reach the endpoint", show=False)
+    assert shown == []
+    assert incidents.last is not None and incidents.last.count == 2  # the status bar has it
+    incidents.tell("unavailable", "cannot reach the endpoint")
+    incidents.tell("unavailable", "cannot reach the endpoint")
+    incidents.report("unavailable", "cannot reach the endpoint")
+    assert shown == ["cannot reach the endpoint"]
+    incidents.tell("auth", "the key was refused")  # never recorded: opened and told
+    assert shown == ["cannot reach the endpoint", "the key was refused"]
+
+
+def test_the_breaker_says_whether_a_rate_limit_holds_it_open():
+    clock = Clock()
+    breaker = CircuitBreaker(clock)
+    breaker.pause(2.0)
+    assert breaker.rate_limited
+    for _ in range(3):
+        breaker.record_failure()  # open for 5 s: longer than the endpoint asked
+    assert breaker.is_open() and not breaker.rate_limited
+    breaker.pause(1.0)  # a shorter wait does not shorten or rename the open circuit
+    assert not breaker.rate_limited and breaker.retry_in() == 5.0
+    clock.now += 5.1
+    assert not breaker.is_open() and not breaker.rate_limited
+
+
 def _runtime(tmp_path: Path, **editor) -> Runtime:
     env = {"QWEN_LSP_CONFIG": str(tmp_path / "none.toml"), "QWEN_LSP_CACHE_DIR": str(tmp_path)}
     return Runtime(load_settings(tmp_path, env=env, editor=editor), show=lambda m: None)

@@ -20,11 +20,12 @@ from qwen_lsp.config import (
     needs_key,
     project_root,
 )
-from qwen_lsp.engine import KEY_HELP, Runtime
+from qwen_lsp.engine import KEY_HELP, Prompt, Question, Runtime, get_answer
 from qwen_lsp.model import GenerationRequest, Message, PromptMode
 
 OK, BAD, SKIP = "ok", "!!", "--"
 PROBE_TIMEOUT = 15.0
+FEATURE = "doctor"  # the spend ledger's name for the probes
 
 
 class DoctorReport:
@@ -58,8 +59,10 @@ async def _probe(runtime: Runtime, report: DoctorReport) -> None:
     working = []
     try:
         for mode in provider.modes(model):
+            # Every mode on purpose, past the cache; a probe is a paid call like any other.
+            question = Question(FEATURE, Prompt(_probe_request(mode, model), None), PROBE_TIMEOUT)
             try:
-                await provider.generate(_probe_request(mode, model), timeout=PROBE_TIMEOUT)
+                answer = await get_answer(runtime, question)
             except errors.UnsupportedMode as exc:
                 report.line(SKIP, f"mode {mode.value}", f"not supported by {model}: {exc}")
                 continue
@@ -68,6 +71,15 @@ async def _probe(runtime: Runtime, report: DoctorReport) -> None:
                 if isinstance(exc, (errors.AuthError, errors.EndpointUnavailable)):
                     return
                 continue
+            if answer is None:  # the budget allows no paid call, a probe neither
+                reason = runtime.budget().reason or "a spend limit is reached"
+                report.line(
+                    BAD,
+                    "spend",
+                    f"{reason}: the endpoint was not contacted and completions are paused; "
+                    "raise spend.dailyLimit or spend.monthlyLimit",
+                )
+                return
             working.append(mode)
             report.line(OK, f"mode {mode.value}", f"{model} answers in this prompt mode")
     finally:
@@ -134,6 +146,7 @@ def run_doctor(
     else:
         report.line(SKIP, "endpoint", "not contacted until a key is set")
     runtime.cache.close()
+    runtime.ledger.close()  # the probes' spend is written
     if report.problems:
         print("\nNext steps:", file=out)
         if key_needed and not loaded.api_key:

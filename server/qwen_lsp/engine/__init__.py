@@ -40,6 +40,10 @@ _EXPORTS: dict[str, str] = {
     "know_folders": "indexing",
     "save_indexes": "indexing",
     "typing_paused": "indexing",
+    # the one paid call
+    "Prompt": "ask",
+    "Question": "ask",
+    "get_answer": "ask",
     # completion
     "CompletionTarget": "completion.complete",
     "complete": "completion.complete",
@@ -94,8 +98,10 @@ __all__ = [
     "MalformedAnswer",
     "Problem",
     "Progress",
+    "Prompt",
     "PromptInspection",
     "PromptSources",
+    "Question",
     "ReviewRun",
     "ReviewedFile",
     "Runtime",
@@ -113,6 +119,7 @@ __all__ = [
     "estimate_costs",
     "files_changed_on_disk",
     "files_saved",
+    "get_answer",
     "git_changes",
     "index_folders",
     "indexes_to_rescan",
@@ -162,6 +169,7 @@ if TYPE_CHECKING:
     from qwen_lsp.engine.actions.offers import offer_actions
     from qwen_lsp.engine.actions.running import run_action
     from qwen_lsp.engine.actions.templates import PromptSources
+    from qwen_lsp.engine.ask import Prompt, Question, get_answer
     from qwen_lsp.engine.completion.complete import CompletionTarget, complete
     from qwen_lsp.engine.completion.inspection import PromptInspection, inspect_prompt
     from qwen_lsp.engine.indexing import (

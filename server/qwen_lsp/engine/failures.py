@@ -2,9 +2,11 @@
 leaves a failing endpoint alone and tries it again by itself.
 
 An incident is a kind of failure (no key, bad key, endpoint down, ...). Its message is shown
-the first time; while it lasts, later failures of the same kind only go to the log. A success
-ends every incident, so the next failure is news again, but a kind is shown at most once a
-minute, so an endpoint that flaps does not flood the editor.
+the first time a feature tells it; while it lasts, later failures of the same kind only go to
+the log. A failure may be recorded without being told (a code action says why it failed in its
+own answer), and told later by whoever reports to the user. A success ends every incident, so
+the next failure is news again, but a kind is shown at most once a minute, so an endpoint that
+flaps does not flood the editor.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Incident:
     message: str
     since: float
     count: int = 1
+    told: bool = False  # its message went to the user (or was held back by the quiet period)
 
 
 class Incidents:
@@ -36,19 +39,35 @@ class Incidents:
         self._open: dict[str, Incident] = {}
         self._last_shown: dict[str, float] = {}
 
-    def report(self, kind: str, message: str) -> None:
+    def report(self, kind: str, message: str, *, show: bool = True) -> None:
+        """A failure of `kind`; `show`: tell the user too (once per incident)."""
         incident = self._open.get(kind)
         if incident is not None:
             incident.count += 1
             log.info("%s (again, %d times)", message, incident.count)
+        else:
+            incident = self._open[kind] = Incident(kind, message, self._clock())
+            log.warning("%s", message)
+        if show:
+            self._tell(incident)
+
+    def tell(self, kind: str, message: str) -> None:
+        """Tell the user about the incident of `kind` (opened now if it is not open), once."""
+        incident = self._open.get(kind)
+        if incident is None:
+            self.report(kind, message)
+        else:
+            self._tell(incident)
+
+    def _tell(self, incident: Incident) -> None:
+        if incident.told:
             return
+        incident.told = True
         now = self._clock()
-        self._open[kind] = Incident(kind, message, now)
-        log.warning("%s", message)
-        last = self._last_shown.get(kind)
+        last = self._last_shown.get(incident.kind)
         if last is None or now - last >= self.QUIET_PERIOD:
-            self._last_shown[kind] = now
-            self._show(message)
+            self._last_shown[incident.kind] = now
+            self._show(incident.message)
 
     def resolve(self) -> None:
         if self._open:
@@ -66,7 +85,7 @@ class CircuitBreaker:
     After `THRESHOLD` failures in a row the circuit opens for a while (5 s, doubling up to
     a minute); when that time is over one request goes through as a trial: success closes
     the circuit, failure opens it again for longer. A 429 opens it for the Retry-After the
-    endpoint asked for.
+    endpoint asked for; `rate_limited` says which of the two holds it open.
     """
 
     THRESHOLD = 3
@@ -79,6 +98,7 @@ class CircuitBreaker:
         self._failures = 0
         self._backoff = self.FIRST_BACKOFF
         self._open_until = 0.0
+        self._rate_limited = False
 
     def is_open(self) -> bool:
         return self._clock() < self._open_until
@@ -92,13 +112,21 @@ class CircuitBreaker:
     def retry_in(self) -> float:
         return max(0.0, self._open_until - self._clock())
 
-    def pause(self, seconds: float) -> None:
-        self._open_until = max(self._open_until, self._clock() + seconds)
+    @property
+    def rate_limited(self) -> bool:
+        """Open because the endpoint asked to wait (429), not because it keeps failing."""
+        return self.is_open() and self._rate_limited
+
+    def pause(self, seconds: float, *, rate_limited: bool = True) -> None:
+        until = self._clock() + seconds
+        if until > self._open_until:
+            self._open_until = until
+            self._rate_limited = rate_limited
 
     def record_failure(self) -> None:
         self._failures += 1
         if self._failures >= self.THRESHOLD:
-            self.pause(self._backoff)
+            self.pause(self._backoff, rate_limited=False)
             self._backoff = min(self._backoff * 2, self.MAX_BACKOFF)
 
     def record_success(self) -> None:

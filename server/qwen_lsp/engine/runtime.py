@@ -45,6 +45,7 @@ class Runtime:
         self.breaker = CircuitBreaker()
         self._show = show
         self._told: set[str] = set()
+        self._last_failure = ""  # the endpoint's last failure, as explained to the user
         directory = cache_dir(loaded.settings)
         try:
             # Made 0700; tightened when it is ours (each store below says what else is wrong).
@@ -175,6 +176,16 @@ class Runtime:
             return f"qwen-lsp: no answer from {where} within its deadline."
         if isinstance(exc, errors.EndpointUnavailable):
             return f"qwen-lsp: cannot reach {where}: {exc}"
+        if isinstance(exc, errors.EndpointPaused):
+            if exc.rate_limited:
+                return (
+                    f"qwen-lsp: {where} is rate limiting requests; none is sent for the next "
+                    f"{exc.retry_in:.0f} s."
+                )
+            wait = f"nothing is sent to it for the next {exc.retry_in:.0f} s"
+            if self._last_failure:
+                return f"qwen-lsp: {self._last_failure}; it keeps failing, so {wait}."
+            return f"qwen-lsp: {where} keeps failing; {wait}."
         if isinstance(exc, errors.UnsupportedMode):
             return (
                 f"qwen-lsp: {where} rejected the request ({exc}); try another model or promptMode."
@@ -183,14 +194,21 @@ class Runtime:
             return f"qwen-lsp: {where} answered something that is not a completion: {exc}"
         return f"qwen-lsp: unexpected error: {exc}"
 
-    def fail(self, exc: Exception) -> None:
-        """Record a failure: one message per incident, and back off when asked to."""
+    def fail(self, exc: Exception, *, tell: bool = True) -> None:
+        """Record a failure: the breaker backs off when asked to, and its incident opens;
+        `tell`: the user hears of it now (once per incident), else when `tell` is called."""
         if isinstance(exc, errors.RateLimitError):
             self.breaker.pause(exc.retry_after or 5.0)
         elif isinstance(exc, errors.ProviderError) and exc.kind in CircuitBreaker.COUNTED:
             self.breaker.record_failure()
-        kind = getattr(exc, "kind", type(exc).__name__)
-        self.incidents.report(kind, self.explain(exc))
+        message = self.explain(exc)
+        if isinstance(exc, errors.ProviderError) and not isinstance(exc, errors.EndpointPaused):
+            self._last_failure = message.removeprefix("qwen-lsp: ").rstrip(".")
+        self.incidents.report(_kind(exc), message, show=tell)
+
+    def tell(self, exc: Exception) -> None:
+        """Tell the user about a failure (recorded by `fail` or not), once per incident."""
+        self.incidents.tell(_kind(exc), self.explain(exc))
 
     def tell_once(self, key: str, message: str) -> None:
         """A message about something that does not change by itself (a file too large)."""
@@ -212,3 +230,8 @@ class Runtime:
         self.workspace.save()  # what changed since the last save: edits, file events
         self.cache.close()
         self.ledger.close()
+
+
+def _kind(exc: Exception) -> str:
+    """The incident a failure belongs to."""
+    return str(getattr(exc, "kind", type(exc).__name__))

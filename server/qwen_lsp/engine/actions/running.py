@@ -2,15 +2,15 @@
 
 Listing (`offer_actions`) reads the document, its tree and the request, and never calls a
 model, so an editor may ask at every cursor move. Running (`run_action`) builds the action's
-prompt from its template, answers from the cache when the same action already ran on the same
-code with the same template, and otherwise checks the budget (asking the user when a limit is
-reached) and makes exactly one call to the chat model. The answer becomes the smallest edits
-that apply it, or Markdown for "Explain". Nothing runs on a document whose text may not be
-sent (the rule of listing and completion, checked again here: a client may run an action it
-was never offered), and the test file "Write unit tests" shows the model is read through the
-workspace's door. An answer that is empty or does not parse is refused with `ActionFailed`
-saying why: it changes nothing and is not cached, so asking again may do better. Every paid
-call and every cache hit goes into the spend ledger as feature "action".
+prompt from its template and asks it through the one paid call (`engine/ask.py`): answered from
+the cache when the same action already ran on the same code with the same template, else
+exactly one call to the chat model, after the budget allows it or the user agrees to go over a
+reached limit. The answer becomes the smallest edits that apply it, or Markdown for "Explain".
+Nothing runs on a document whose text may not be sent (the rule of listing and completion,
+checked again here: a client may run an action it was never offered), and the test file
+"Write unit tests" shows the model is read through the workspace's door. An answer that is
+empty or does not parse is refused with `ActionFailed` saying why: it changes nothing and is
+not cached, so asking again may do better. The ledger names this feature "action".
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
+from typing import Any
 
 from qwen_lsp import errors
-from qwen_lsp.cache import answer_key
 from qwen_lsp.config import CustomAction, Settings
 from qwen_lsp.context.budget import estimate_tokens
 from qwen_lsp.context.files import MISSING, Refusal
@@ -57,9 +57,10 @@ from qwen_lsp.engine.actions.regions import (
 )
 from qwen_lsp.engine.actions.templates import PromptSources, action_template
 from qwen_lsp.engine.actions.writing_tests import tests_job
+from qwen_lsp.engine.ask import Answer, Prompt, Question, cache_key, get_answer
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.engine.workspace import relative_path
-from qwen_lsp.model import Generation, GenerationRequest, Message
+from qwen_lsp.model import GenerationRequest, Message
 from qwen_lsp.postprocess.answers import (
     code_changed,
     code_from_answer,
@@ -69,6 +70,7 @@ from qwen_lsp.postprocess.answers import (
     syntax_problem,
 )
 from qwen_lsp.prompts import Template
+from qwen_lsp.spend import BudgetState
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +100,8 @@ async def run_action(
         raise ActionFailed(f"qwen-lsp: {refused}; nothing was sent")
     read = _workspace_reader(runtime, target, open_text)
     job = _prepare(runtime.settings, target, offer, prompts or PromptSources(), read)
-    generation, key, cached = await _ask(runtime, job, confirm_spend)
-    result = job.interpret(generation.texts[0] if generation.texts else "")
-    if not cached:
-        # Only an answer that passed every check is kept: a refused one may be better next time.
-        runtime.cache.set(key, generation, background=True)
-    return dataclasses.replace(result, from_cache=cached)
+    answer = await _ask(runtime, job, confirm_spend)
+    return dataclasses.replace(answer.value, from_cache=answer.cached)
 
 
 def _workspace_reader(
@@ -263,44 +261,44 @@ def _custom_action(settings: Settings, title: str | None) -> CustomAction:
 # -- the call -------------------------------------------------------------------------------
 
 
-async def _ask(
-    runtime: Runtime, job: ActionJob, confirm_spend: ConfirmSpend
-) -> tuple[Generation, str, bool]:
+async def _ask(runtime: Runtime, job: ActionJob, confirm_spend: ConfirmSpend) -> Answer[Any]:
+    """The job's answer, read (`job.interpret`): only one that passed every check is cached,
+    since a refused one may be better next time."""
     settings = runtime.settings
-    model = settings.resolved_chat_model
     request = GenerationRequest(
-        model=model,
+        model=settings.resolved_chat_model,
         messages=job.messages,
         max_tokens=settings.actions.max_tokens,
         temperature=TEMPERATURE,
     )
-    key = answer_key(
-        provider=settings.provider,
-        base_url=runtime.loaded.base_url,
-        mode=f"action:{job.action}",
-        template_version=job.template_version,
-        request=request,
+    key = cache_key(
+        runtime, request, mode=f"action:{job.action}", template_version=job.template_version
     )
-    cached = runtime.cache.get(key)
-    if cached is not None:
-        runtime.ledger.record_saved(FEATURE, cached.model or model, cached.usage)
-        return cached, key, True
+
+    async def spending(budget: BudgetState, request: GenerationRequest) -> bool:
+        if not budget.allowed:
+            reason = budget.reason or "a spend limit is reached"
+            if not await confirm_spend(reason):
+                raise SpendDeclined(f"qwen-lsp: nothing was spent: {reason}")
+        return True
+
+    question = Question(FEATURE, Prompt(request, key), timeout=settings.actions.timeout_ms / 1000)
     try:
-        provider = runtime.provider()
+        answer = await get_answer(
+            runtime,
+            question,
+            spending=spending,
+            accept=lambda generation: job.interpret(
+                generation.texts[0] if generation.texts else ""
+            ),
+        )
     except errors.ConfigError as exc:
         raise ActionFailed(str(exc)) from None
-    budget = runtime.budget()
-    if not budget.allowed:
-        reason = budget.reason or "a spend limit is reached"
-        if not await confirm_spend(reason):
-            raise SpendDeclined(f"qwen-lsp: nothing was spent: {reason}")
-    try:
-        generation = await provider.generate(request, timeout=settings.actions.timeout_ms / 1000)
     except errors.ProviderError as exc:
         log.info("code action %s failed: %s", job.action, exc)
         raise ActionFailed(runtime.explain(exc)) from None
-    runtime.ledger.record_call(FEATURE, generation.model or model, generation.usage)
-    return generation, key, False
+    assert answer is not None  # this spending policy sends or raises
+    return answer
 
 
 # -- reading the answer ---------------------------------------------------------------------

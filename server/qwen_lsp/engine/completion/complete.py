@@ -4,10 +4,9 @@ possible for them.
 should we complete → typing-through reuse (the user typed the start of a suggestion: the rest,
 no request) → an in-flight request this one continues (await it, no new request) → adaptive
 debounce (none for a manual trigger; a newer keystroke cancels) → context → prompt (per mode)
-→ cache → budget → provider → post-process → remember the continuation for the next keys.
-Prompt modes are probed here: an `UnsupportedMode` answer moves to the next mode the wire
-offers, and the mode that worked is remembered. Every paid call and every answer served
-without one goes into the spend ledger.
+→ the paid call (`engine/ask.py`: cache, breaker, budget, provider, prompt modes probed) →
+post-process → remember the continuation for the next keys. A reached budget means no
+answer, said once; every answer served without a request goes into the spend ledger.
 """
 
 from __future__ import annotations
@@ -18,17 +17,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qwen_lsp import errors
-from qwen_lsp.cache import answer_key
-from qwen_lsp.context.budget import request_tokens
 from qwen_lsp.context.extract import CursorContext
 from qwen_lsp.context.parsing import SourceDocument
+from qwen_lsp.engine.ask import ModeProbe, Prompt, Question, Spending, cache_key, get_answer
 from qwen_lsp.engine.completion.reuse import MAX_TYPED_AHEAD, Anchor, Remembered
-from qwen_lsp.engine.completion.sessions import CompletionSessions, DocumentSession, Ticket
+from qwen_lsp.engine.completion.sessions import DocumentSession, Ticket
 from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.model import Generation, Position, PromptMode, Suggestion, Usage
+from qwen_lsp.model import GenerationRequest, Position, PromptMode, Suggestion
 from qwen_lsp.postprocess import FilterContext, SyntaxProbe, process
 from qwen_lsp.prompts import CompletionPrompt, Snippet, build_completion_prompt
-from qwen_lsp.providers.base import Provider
+from qwen_lsp.spend import BudgetState
 
 log = logging.getLogger(__name__)
 
@@ -204,23 +202,31 @@ async def _fetch(
     anchor: Anchor,
 ) -> Remembered | None:
     sessions = runtime.completions
+    settings = runtime.settings
+    model = settings.completion_model
+    question = Question(
+        FEATURE,
+        ModeProbe(model, lambda mode: _prompt(runtime, mode, ctx)),
+        timeout=settings.completion.timeout_ms / 1000,
+    )
     try:
-        provider = runtime.provider()
-        outcome = await _generate(runtime, sessions, provider, ctx)
+        with sessions.busy_while():
+            answer = await get_answer(runtime, question, spending=_within_budget(runtime))
+    except errors.EndpointPaused as exc:
+        log.debug("no completion: %s", exc)  # said when the breaker opened
+        return None
     except errors.QwenLspError as exc:
-        runtime.fail(exc)
+        runtime.tell(exc)
         sessions.changed()
         return None
-    if outcome is None:
+    if answer is None:
         return None
-    generation, mode, cached = outcome
-    if not cached:
-        runtime.succeed()
+    generation = answer.generation
     filter_ctx = FilterContext(
         prefix=ctx.prefix,
         suffix=ctx.suffix,
         language=ctx.language,
-        from_chat=mode is not PromptMode.FIM,
+        from_chat=answer.mode is not PromptMode.FIM,
         syntax=probe,
     )
     continuations: dict[str, str | None] = {}
@@ -232,65 +238,37 @@ async def _fetch(
         anchor=anchor,
         continuations=tuple(continuations),
         shown=tuple(continuations.values()),
-        model=generation.model or runtime.settings.completion_model,
+        model=answer.model,
         usage=generation.usage,
-        from_cache=cached,
+        from_cache=answer.cached,
     )
     session.remembered = remembered
     return remembered
 
 
-async def _generate(
-    runtime: Runtime, sessions: CompletionSessions, provider: Provider, ctx: CursorContext
-) -> tuple[Generation, PromptMode, bool] | None:
-    """The answer from the cache or the provider; None when the budget forbids a call."""
-    settings = runtime.settings
-    model = settings.completion_model
-    last_error: errors.UnsupportedMode | None = None
-    for mode in runtime.candidate_modes(provider, model):
-        prompt = prompt_for(runtime, mode, ctx)
-        key = answer_key(
-            provider=settings.provider,
-            base_url=runtime.loaded.base_url,
-            mode=mode.value,
-            template_version=prompt.template_version,
-            request=prompt.request,
+def _prompt(runtime: Runtime, mode: PromptMode, ctx: CursorContext) -> Prompt:
+    prompt = prompt_for(runtime, mode, ctx)
+    key = cache_key(
+        runtime, prompt.request, mode=mode.value, template_version=prompt.template_version
+    )
+    return Prompt(prompt.request, key)
+
+
+def _within_budget(runtime: Runtime) -> Spending:
+    """Completion's spend policy: a reached limit means no completion, said once."""
+
+    async def spending(budget: BudgetState, request: GenerationRequest) -> bool:
+        if budget.allowed:
+            return True
+        runtime.incidents.report(
+            "budget",
+            f"qwen-lsp: {budget.reason}: completions are paused (answers already paid for "
+            "still come). Raise spend.dailyLimit or spend.monthlyLimit to go on; "
+            "`qwen-lsp stats` shows the spend.",
         )
-        cached = runtime.cache.get(key)
-        if cached is not None:
-            runtime.tally.record_saved(FEATURE, cached.model or model, cached.usage, "cache")
-            sessions.changed()
-            return cached, mode, True
-        budget = runtime.budget()
-        if not budget.allowed:
-            runtime.incidents.report(
-                "budget",
-                f"qwen-lsp: {budget.reason}: completions are paused (answers already paid for "
-                "still come). Raise spend.dailyLimit or spend.monthlyLimit to go on; "
-                "`qwen-lsp stats` shows the spend.",
-            )
-            sessions.changed()
-            return None
-        log.debug("asking %s in %s mode", model, mode.value)
-        try:
-            with sessions.busy_while():
-                generation = await provider.generate(
-                    prompt.request, timeout=settings.completion.timeout_ms / 1000
-                )
-        except errors.UnsupportedMode as exc:
-            log.info("%s does not take prompt mode %s: %s", model, mode.value, exc)
-            last_error = exc
-            continue
-        except asyncio.CancelledError:
-            # The request went out and was abandoned: providers bill the prompt they read.
-            runtime.tally.record_call(FEATURE, model, Usage(request_tokens(prompt.request), 0))
-            raise
-        runtime.tally.record_call(FEATURE, generation.model or model, generation.usage)
-        runtime.cache.set(key, generation, background=True)
-        if settings.forced_mode is None:
-            runtime.modes.remember(settings.provider, runtime.loaded.base_url, model, mode)
-        return generation, mode, False
-    raise last_error or errors.UnsupportedMode(f"no prompt mode offered for {model}")
+        return False
+
+    return spending
 
 
 def _settle_saving(

@@ -68,7 +68,7 @@ async def review_open_file(
     try:
         run = await run_review(runtime, chunks, jobs=EDITOR_JOBS, on_progress=on_progress)
     except errors.ConfigError as exc:  # settings that keep the review from running
-        runtime.fail(exc)
+        runtime.tell(exc)
         return None
     _tell_failures(runtime, run)
     if run.stopped is not None:
@@ -79,11 +79,11 @@ async def review_open_file(
 
 
 def _tell_failures(runtime: Runtime, run: ReviewRun) -> None:
+    # Each failure was recorded where it happened (engine/ask.py: the breaker saw it); here
+    # the user is told, once.
     if run.stopped is not None:
         runtime.incidents.report("review-stopped", f"qwen-lsp: review stopped: {run.stopped}")
     elif run.failed:
         error = run.failed[0].error
         assert error is not None
-        runtime.fail(error)
-    elif run.calls:
-        runtime.succeed()
+        runtime.tell(error)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from qwen_lsp.cache import answer_key
+from qwen_lsp.engine.ask import cache_key
 from qwen_lsp.engine.review.chunks import Chunk
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import GenerationRequest, Message
@@ -90,11 +90,7 @@ def build_prompt(runtime: Runtime, chunk: Chunk, templates: ReviewTemplates) -> 
         temperature=0.0,  # the same code should get the same review
         json_mode=True,
     )
-    key = answer_key(
-        provider=settings.provider,
-        base_url=runtime.loaded.base_url,
-        mode=CACHE_MODE,
-        template_version=f"{system.version}.{user.version}",
-        request=request,
+    key = cache_key(
+        runtime, request, mode=CACHE_MODE, template_version=f"{system.version}.{user.version}"
     )
     return ReviewPrompt(request, key)

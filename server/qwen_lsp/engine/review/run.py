@@ -3,13 +3,14 @@
 A review sends each chunk (see `chunks.py`) to the chat model with the prompt in
 `prompts/review/`, asks for the review answer schema (JSON mode where the wire has one),
 validates the answer and turns it into `Finding`s in file coordinates. Findings that are
-malformed or point outside the lines under review are dropped and counted. Answers are cached
-by everything that shapes them, so an unchanged chunk is never paid for twice; every call and
-every cache hit goes into the spend ledger. Chunks run `jobs` at a time; a 429 pauses every
+malformed or point outside the lines under review are dropped and counted. Every attempt is
+one paid call through `engine/ask.py`, so answers are cached by everything that shapes them
+(an unchanged chunk is never paid for twice), spend and savings go into the ledger, and the
+runtime's circuit breaker sees every failure. Chunks run `jobs` at a time; a 429 pauses every
 job for the Retry-After the endpoint asked for, with bounded retries, and each request has its
 own deadline. A refused prompt template stops the run before anything is sent; a missing or
-refused key, the spend budget or `max_cost` stop it where they are met; the other provider
-faults cost only the chunk they hit.
+refused key, the spend budget, `max_cost` or an endpoint the breaker holds back (it kept
+failing) stop it where they are met; the other provider faults cost only the chunk they hit.
 """
 
 from __future__ import annotations
@@ -25,11 +26,18 @@ from pathlib import Path
 
 from qwen_lsp import errors
 from qwen_lsp.context.budget import request_tokens
+from qwen_lsp.engine.ask import Answer, Prompt, Question, get_answer, is_cached
 from qwen_lsp.engine.review.answers import ChunkFindings, MalformedAnswer, parse_answer
 from qwen_lsp.engine.review.chunks import Chunk
-from qwen_lsp.engine.review.prompt import ReviewTemplates, build_prompt, review_templates
+from qwen_lsp.engine.review.prompt import (
+    ReviewPrompt,
+    ReviewTemplates,
+    build_prompt,
+    review_templates,
+)
 from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.model import Finding, Generation, GenerationRequest, Usage
+from qwen_lsp.model import Finding, GenerationRequest, Usage
+from qwen_lsp.spend import BudgetState
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +49,12 @@ _BACKOFF_CAP = 60.0
 
 
 class RunStopped(errors.QwenLspError):
-    """The run cannot go on: the budget or `max_cost` is reached, or the key is refused."""
+    """The run cannot go on: the budget or `max_cost` is reached, the key is refused, or the
+    endpoint keeps failing. `after`: the failure the chunk had met before it was stopped."""
+
+    def __init__(self, message: str, *, after: Exception | None = None) -> None:
+        super().__init__(message)
+        self.after = after
 
 
 def why_not_reviewed(
@@ -177,26 +190,15 @@ class Reviewer:
     # -- one chunk -------------------------------------------------------------------------
 
     async def _review(self, outcome: ChunkOutcome, templates: ReviewTemplates) -> None:
-        runtime = self.runtime
-        prompt = build_prompt(runtime, outcome.chunk, templates)
-        cached = runtime.cache.get(prompt.key)
-        if cached is not None:
-            try:
-                self._take(outcome, parse_answer(cached.texts[0], outcome.chunk))
-            except MalformedAnswer:
-                cached = None  # stored by an older version: ask again
-            else:
-                outcome.cached = True
-                model = cached.model or prompt.request.model
-                saved = runtime.ledger.record_saved(FEATURE, model, cached.usage)
-                self._run.saved += self._convert(saved, model)
-                return
+        prompt = build_prompt(self.runtime, outcome.chunk, templates)
         try:
-            generation = await self._paid_call(prompt.request)
-            parsed = parse_answer(generation.texts[0] if generation.texts else "", outcome.chunk)
+            answer = await self._ask(prompt, outcome.chunk)
         except RunStopped as exc:
             self._stop(str(exc))
-            outcome.skipped = True
+            if exc.after is None:
+                outcome.skipped = True
+            else:
+                outcome.error = exc.after  # it was sent, and failed, before the stop
             return
         except (errors.AuthError, errors.ConfigError) as exc:
             self._stop(self.runtime.explain(exc))
@@ -206,8 +208,8 @@ class Reviewer:
             log.info("review of %s:%d failed: %s", outcome.chunk.path, outcome.chunk.start, exc)
             outcome.error = exc
             return
-        runtime.cache.set(prompt.key, generation, background=True)
-        self._take(outcome, parsed)
+        outcome.cached = answer.cached
+        self._take(outcome, answer.value)
 
     def _take(self, outcome: ChunkOutcome, parsed: ChunkFindings) -> None:
         outcome.findings = parsed.findings
@@ -220,18 +222,40 @@ class Reviewer:
 
     # -- paying for it ---------------------------------------------------------------------
 
-    async def _paid_call(self, request: GenerationRequest) -> Generation:
-        """One generation with retries: every 429 waits as asked, transient faults a little."""
-        provider = self.runtime.provider()  # ConfigError without a key: stops the run
+    async def _ask(self, prompt: ReviewPrompt, chunk: Chunk) -> Answer[ChunkFindings]:
+        """The chunk's answer, one `get_answer` per attempt: every 429 waits as asked, transient
+        faults are retried a little, and an endpoint the breaker holds back stops the run."""
+        runtime = self.runtime
+        timeout = runtime.settings.review.timeout_ms / 1000
         rate_limited = transient = 0
+        failure: Exception | None = None  # the last one this chunk met
         while True:
             await self._wait_for_gate()
-            reservation = self._reserve(request)
-            sent = request if self._json_mode else _without_json_mode(request)
-            timeout = self.runtime.settings.review.timeout_ms / 1000
+            # Without JSON mode the request differs, but its answer is the same question's:
+            # it is kept under the key of the request as built.
+            sent = prompt.request if self._json_mode else _without_json_mode(prompt.request)
+            question = Question(FEATURE, Prompt(sent, prompt.key), timeout)
+            claim = _Claim(self)
             try:
-                generation = await provider.generate(sent, timeout=timeout)
+                answer = await get_answer(
+                    runtime,
+                    question,
+                    spending=claim,
+                    accept=lambda generation: parse_answer(
+                        generation.texts[0] if generation.texts else "", chunk
+                    ),
+                )
+            except errors.EndpointPaused as exc:
+                if not exc.rate_limited:
+                    reason = runtime.explain(exc).removeprefix("qwen-lsp: ")
+                    raise RunStopped(reason, after=failure) from None
+                rate_limited += 1  # another job's 429 holds every request back
+                if rate_limited > RATE_LIMIT_RETRIES:
+                    raise
+                self._pause(exc.retry_in, rate_limited)
+                continue
             except errors.RateLimitError as exc:
+                failure = exc
                 rate_limited += 1
                 if rate_limited > RATE_LIMIT_RETRIES:
                     raise
@@ -245,20 +269,23 @@ class Reviewer:
                 log.info("the endpoint refused JSON mode (%s); asking without it", exc)
                 self._json_mode = False
                 continue
-            except (errors.EndpointUnavailable, errors.DeadlineExceeded, errors.BadResponse):
+            except MalformedAnswer:
+                raise  # the endpoint worked; asking the same again would get the same
+            except (errors.EndpointUnavailable, errors.DeadlineExceeded, errors.BadResponse) as exc:
+                failure = exc
                 transient += 1
                 if transient > TRANSIENT_RETRIES:
                     raise
                 await asyncio.sleep(_BACKOFF_START * transient)
                 continue
             finally:
-                self._reserved -= reservation
-            self._record(generation, request.model)
-            return generation
+                self._reserved -= claim.amount
+            assert answer is not None  # review's spend policy sends or raises
+            self._record(answer)
+            return answer
 
-    def _reserve(self, request: GenerationRequest) -> float:
+    def _reserve(self, budget: BudgetState, request: GenerationRequest) -> float:
         """Claim the call's worst-case cost against the budget and `max_cost`, or stop."""
-        budget = self.runtime.budget()
         if not budget.allowed:
             raise RunStopped(f"spend budget reached: {budget.reason}")
         if self.max_cost is None:
@@ -275,15 +302,17 @@ class Reviewer:
         self._reserved += worst_cost
         return worst_cost
 
-    def _record(self, generation: Generation, model: str) -> None:
+    def _record(self, answer: Answer[ChunkFindings]) -> None:
         run = self._run
-        model = generation.model or model
-        cost = self.runtime.ledger.record_call(FEATURE, model, generation.usage)
-        run.cost += self._convert(cost, model)
+        if answer.cached:
+            run.saved += self._convert(answer.saved, answer.model)
+            return
+        usage = answer.generation.usage
+        run.cost += self._convert(answer.cost, answer.model)
         run.calls += 1
         run.usage = Usage(
-            run.usage.input_tokens + generation.usage.input_tokens,
-            run.usage.output_tokens + generation.usage.output_tokens,
+            run.usage.input_tokens + usage.input_tokens,
+            run.usage.output_tokens + usage.output_tokens,
         )
 
     def _convert(self, amount: float, model: str) -> float:
@@ -299,6 +328,9 @@ class Reviewer:
             wait *= 1 + random.random() / 4  # jobs that hit the limit together retry apart
         else:
             wait = min(retry_after, _BACKOFF_CAP * 5)
+        # The 429 opened the runtime's breaker for every feature: a retry before it closes
+        # would only be held back.
+        wait = max(wait, min(self.runtime.breaker.retry_in(), _BACKOFF_CAP * 5))
         self._resume_at = max(self._resume_at, time.monotonic() + wait)
         log.info("rate limited; every review job waits %.1f s", wait)
 
@@ -309,6 +341,19 @@ class Reviewer:
 
 def _without_json_mode(request: GenerationRequest) -> GenerationRequest:
     return replace(request, json_mode=False)
+
+
+class _Claim:
+    """Review's spend policy for one attempt: the budget and `--max-cost`, counting the
+    worst case of the calls in flight; `amount` is what this attempt holds until it ends."""
+
+    def __init__(self, reviewer: Reviewer) -> None:
+        self._reviewer = reviewer
+        self.amount = 0.0
+
+    async def __call__(self, budget: BudgetState, request: GenerationRequest) -> bool:
+        self.amount = self._reviewer._reserve(budget, request)
+        return True
 
 
 def _keep_per_file(findings: Iterable[Finding], limit: int) -> tuple[list[Finding], int]:
@@ -378,11 +423,8 @@ def preview(runtime: Runtime, chunks: Sequence[Chunk]) -> list[ChunkPreview]:
     out = []
     for chunk in chunks:
         prompt = build_prompt(runtime, chunk, templates)
-        out.append(
-            ChunkPreview(
-                chunk, request_tokens(prompt.request), runtime.cache.get(prompt.key) is not None
-            )
-        )
+        cached = is_cached(runtime, Prompt(prompt.request, prompt.key))
+        out.append(ChunkPreview(chunk, request_tokens(prompt.request), cached))
     return out
 
 
