@@ -21,7 +21,8 @@ request in CI), so every setting has one trust class, declared in its field's me
 
 - ``user-only``: never from a project file, trusted or not: keys, ``trustedFolders``, every path
   that is read or written (cache, log, prompt folder, price table), the cache's and the log's
-  other settings, and the currency the spend limits are counted in;
+  other settings, whether files git ignores may be sent (``privacy.sendIgnoredFiles``), and the
+  currency the spend limits are counted in;
 - ``trusted-only``: from a project file only in a folder the user trusts (the editor's workspace
   trust, sent as ``workspaceTrusted`` in initializationOptions, or ``trustedFolders`` in the
   user file or environment): where code goes and what it costs (provider, endpoint, models,
@@ -270,6 +271,14 @@ class PrivacySettings:
             "(loopback, 10/8, 172.16/12, 192.168/16). A project file may turn it on, never off.",
             trust="narrow-only",
             narrow="on",
+        ),
+    )
+    send_ignored_files: bool = field(
+        default=False,
+        metadata=_doc(
+            "Send the text of files git ignores when they are open in the editor (completions, "
+            "code actions, review on save); off: those files get nothing, like `exclude`.",
+            trust="user-only",
         ),
     )
 

@@ -11,7 +11,7 @@ from qwen_lsp.config import CustomAction, validate
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.actions.conventions import is_test_file, offers_tests, plan_unit_tests
 from qwen_lsp.engine.actions.model import ActionFailed
-from qwen_lsp.engine.actions.offers import offer_actions
+from qwen_lsp.engine.actions.offers import offers_for
 from qwen_lsp.engine.actions.regions import comments_in, region_for
 from qwen_lsp.engine.actions.running import ActionTarget, Problem
 from qwen_lsp.engine.actions.templates import PromptSources, action_template
@@ -212,9 +212,7 @@ def _target(text: str, language: str, **extra) -> ActionTarget:
 
 def test_listing_offers_what_fits_the_code():
     settings, _ = validate({"actions": {"custom": [{"title": "Make async", "prompt": "x"}]}})
-    titles = [
-        o.title for o in offer_actions(settings, _target("def f():\n    █return 1\n", "python"))
-    ]
+    titles = [o.title for o in offers_for(settings, _target("def f():\n    █return 1\n", "python"))]
     assert titles == [
         "AI: Explain this code",
         "AI: Add docstring",
@@ -224,15 +222,15 @@ def test_listing_offers_what_fits_the_code():
         "AI: Write unit tests",
     ]
     problem = Problem("undefined name 'y'", Position(1, 11), Position(1, 12), "pyflakes")
-    fixes = offer_actions(
+    fixes = offers_for(
         settings, _target("def f():\n    return █y\n", "python", diagnostics=(problem,))
     )
     assert fixes[0].title == "AI: Fix “undefined name 'y'”" and fixes[0].diagnostics == (problem,)
-    go = [o.title for o in offer_actions(settings, _target("// 加\nfunc F() {}█\n", "go"))]
+    go = [o.title for o in offers_for(settings, _target("// 加\nfunc F() {}█\n", "go"))]
     assert "AI: Add doc comment" in go and "AI: Add type hints" not in go
     assert "AI: Translate comments to English" in go
     off, _ = validate({"actions": {"enabled": False}})
-    assert offer_actions(off, _target("def f():\n    █return 1\n", "python")) == []
+    assert offers_for(off, _target("def f():\n    █return 1\n", "python")) == []
 
 
 def test_project_templates_override_and_a_refused_one_fails_the_action(tmp_path: Path):
@@ -260,6 +258,24 @@ def test_project_templates_override_and_a_refused_one_fails_the_action(tmp_path:
     # placeholders only: a template cannot pull a file in
     rendered = action_template(sources, "actions/fix").render({"code": "{{path}} ../../etc/passwd"})
     assert rendered == "USER FIX {{path}} ../../etc/passwd"
+
+
+def test_a_project_template_linking_into_git_or_to_a_secret_inside_the_workspace_is_refused(
+    tmp_path: Path,
+):
+    workspace = tmp_path / "ws"
+    prompts = workspace / ".qwen-lsp" / "prompts" / "actions"
+    prompts.mkdir(parents=True)
+    (workspace / ".git").mkdir()
+    (workspace / ".git" / "config").write_text("TOKEN IN GIT CONFIG", "utf-8")
+    (workspace / ".env").write_text("TOKEN IN DOTENV", "utf-8")
+    (prompts / "fix.md").symlink_to(workspace / ".git" / "config")
+    (prompts / "simplify.md").symlink_to(workspace / ".env")
+    sources = PromptSources(workspace=workspace)
+    for name in ("actions/fix", "actions/simplify"):
+        with pytest.raises(ActionFailed) as refused:
+            action_template(sources, name)
+        assert "symbolic link" in str(refused.value) and "TOKEN" not in str(refused.value)
 
 
 def test_custom_actions_are_checked_entry_by_entry():

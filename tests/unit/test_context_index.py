@@ -8,8 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from qwen_lsp.context.index import IndexPolicy, WorkspaceIndex
-from qwen_lsp.engine.workspace import list_folder_files
+from qwen_lsp.context.files import ReadPolicy, WorkspaceFiles
+from qwen_lsp.context.index import WorkspaceIndex
 
 
 def git_repo(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -26,12 +26,7 @@ def git_repo(root: Path, files: dict[str, str | bytes]) -> Path:
 
 
 def new_index(root: Path, store: Path | None, **policy) -> WorkspaceIndex:
-    return WorkspaceIndex(
-        root,
-        store_dir=store,
-        list_files=lambda folder, paths: list_folder_files(folder, (), paths),
-        policy=IndexPolicy(**policy),
-    )
+    return WorkspaceIndex(root, store_dir=store, files=WorkspaceFiles(root, ReadPolicy(**policy)))
 
 
 def build(index: WorkspaceIndex) -> WorkspaceIndex:
@@ -122,7 +117,7 @@ def test_new_files_are_admitted_only_when_gitignore_allows(tmp_path: Path):
 
 def test_excluded_files_are_never_read(tmp_path: Path):
     root = git_repo(tmp_path / "repo", {"a.py": module("a"), "gen/b.py": module("b")})
-    index = build(new_index(root, None, excluded=lambda path: path.startswith("gen/")))
+    index = build(new_index(root, None, exclude=("gen/*",)))
     assert index.paths() == ["a.py"]
 
 

@@ -85,20 +85,114 @@ def test_every_prompt_part_is_redacted_before_it_goes_out():
     assert redact_request(plain) is plain
 
 
-@pytest.mark.parametrize(
-    ("path", "sensitive"),
-    [
-        (".env", True),
-        ("config/.env.production", True),
-        ("deploy/server.pem", True),
-        ("home/.ssh/id_rsa", True),
-        ("id_ed25519.pub", True),
-        ("app/secrets.yaml", True),
-        ("gcp-credentials.json", True),
-        ("src/environment.py", False),
-        ("docs/keys.md", False),
-        ("src/secret_sauce.py", False),
-    ],
-)
-def test_sensitive_file_names(path: str, sensitive: bool):
-    assert is_sensitive_path(path) is sensitive
+SENSITIVE = [
+    # every .env variant, and direnv's
+    ".env",
+    ".ENV",
+    "config/.env.production",
+    ".env.local",
+    ".env.development.local",
+    "prod.env",
+    "deploy/Staging.ENV",
+    ".envrc",
+    # cluster, cloud and tool credentials
+    "kubeconfig",
+    "ops/cluster.kubeconfig",
+    "home/.kube/config",
+    "KUBECONFIG.yaml",
+    "home/.aws/credentials",
+    "home/.AWS/config",
+    "home/.docker/config.json",
+    ".dockercfg",
+    ".git-credentials",
+    ".netrc",
+    "_netrc",
+    ".pgpass",
+    ".my.cnf",
+    ".s3cfg",
+    ".vault-token",
+    ".npmrc",
+    ".pypirc",
+    ".yarnrc.yml",
+    "home/.config/gh/hosts.yml",
+    "home/.config/gcloud/application_default_credentials.json",
+    "infra/prod.tfvars",
+    "infra/prod.tfvars.json",
+    "terraform.tfstate",
+    "terraform.tfstate.backup",
+    "client_secret_1234-abc.apps.googleusercontent.com.json",
+    "functions/local.settings.json",
+    ".htpasswd",
+    # secret/secrets as a whole stem, any extension or case
+    "app/secrets.yaml",
+    "Secrets.yaml",
+    "secret.txt",
+    "SECRETS",
+    "config/secret",
+    "k8s/app-secrets.yml",
+    "credentials",
+    "credentials.toml",
+    "gcp-credentials.json",
+    # private keys and keystores
+    "deploy/server.pem",
+    "tls/server.key",
+    "AuthKey_ABC123.p8",
+    "cert.p12",
+    "cert.PFX",
+    "putty.ppk",
+    "release.jks",
+    "android/app/upload.keystore",
+    "home/.ssh/id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "ID_ED25519",
+    "id_ed25519_work",
+    "id_rsa.old",
+    "home/.ssh/config",
+    "home/.ssh/known_hosts",
+    "home/.gnupg/private-keys-v1.d/ABC.key",
+    "backup/private-key.asc",
+    # Windows separators
+    "C:\\Users\\me\\.aws\\credentials",
+]
+ORDINARY = [
+    "src/environment.py",
+    "env.py",
+    "src/env/settings.py",
+    "README.env.md",
+    ".env.example",
+    "config/.env.sample",
+    ".env.template",
+    "settings.env.example",
+    "keyboard.py",
+    "monkey.py",
+    "key.py",
+    "keys.md",
+    "docs/keys.md",
+    "secretary.py",
+    "src/secret_sauce.py",
+    "my_secret_handler.go",
+    "tokenizer.json",
+    "token.py",
+    "id_rsa.pub",
+    "id_ed25519.pub",
+    "home/.ssh/id_rsa.pub",
+    "config.json",
+    "docker/config.json",
+    "kube/config.go",
+    "aws/credentials_test.go",
+    "pem.py",
+    "src/credential_store.py",
+    "signature.asc",
+    "",
+]
+
+
+@pytest.mark.parametrize("path", SENSITIVE)
+def test_sensitive_file_names(path: str):
+    assert is_sensitive_path(path)
+
+
+@pytest.mark.parametrize("path", ORDINARY)
+def test_near_misses_are_ordinary_files(path: str):
+    assert not is_sensitive_path(path)

@@ -7,7 +7,7 @@
 --   promptMode ("auto" | "fim" | "partial" | "chat"),
 --   completion = { enabled, maxTokens, temperature, timeoutMs, disabledLanguages },
 --   context = { maxTokens }, cache = { enabled, dir, maxSizeMb },
---   spend = { … }, actions = { … }, review = { onSave, … }, privacy = { localOnly },
+--   spend = { … }, actions = { … }, review = { onSave, … }, privacy = { localOnly, sendIgnoredFiles },
 --   exclude, maxFileSize, logLevel (the main README's settings table lists every key).
 -- API keys come from the environment (DASHSCOPE_API_KEY, OPENAI_API_KEY), never from here.
 

@@ -1,13 +1,15 @@
 """`qwen-lsp --check`: the AI review as a CI step, with a linter's output formats and exit codes.
 
-It picks the files (paths honouring .gitignore and `exclude`, or the hunks of `--diff`), cuts
-them into chunks, runs the review engine with `--jobs` requests at a time, drops what the
-baseline accepted, writes the report (`--format`, `--output`) and says on stderr what the run
-cost and what the cache saved. Progress goes to stderr: a bar on a terminal, a line every
-tenth of the work in a CI log. `--dry-run` shows what would be sent and its price on every
-model of the price table, and sends nothing. Exit codes: 0 nothing at or above the fail
-level, 1 findings, 2 a usage, settings or provider problem (the report is still written with
-what was reviewed).
+It picks the files (paths honouring .gitignore and `exclude`, or the hunks of `--diff`) and
+reads them through the workspace's door (`context/files.py`: a committed link to a file outside
+the repository, into .git/ or to an ignored or secret file is named once on stderr and never
+read), cuts them into chunks, runs the review engine with `--jobs` requests at a time, drops
+what the baseline accepted, writes the report (`--format`, `--output`) and says on stderr
+what the run cost and what the cache saved. Progress goes to stderr: a bar on a terminal, a
+line every tenth of the work in a CI log. `--dry-run` shows what would be sent and its price
+on every model of the price table, and sends nothing. Exit codes: 0 nothing at or above the
+fail level, 1 findings, 2 a usage, settings or provider problem (the report is still written
+with what was reviewed), or a path outside the folder it runs in.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, TextIO
 from qwen_lsp import __version__, errors
 from qwen_lsp.cli import EXIT_FINDINGS, EXIT_OK, EXIT_PROBLEM
 from qwen_lsp.config import CheckEnvironment, check_environment, load_settings, project_root
-from qwen_lsp.context.files import select_files
+from qwen_lsp.context.files import BINARY, Refusal, WorkspaceFiles
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine import (
@@ -252,6 +254,11 @@ def _collect(
 ) -> Work | None:
     """The chunks to review, or None after saying why there are none to be had."""
     settings = runtime.settings
+    files = runtime.workspace.files(root)
+    for given in options.paths:
+        if files.relative(given) is None:
+            console.say(f"{given} is outside {root}: run --check in a folder that holds it")
+            return None
     changes: dict[str, ChangedFile] | None = None
     paths = list(options.paths)
     if options.diff is not None:
@@ -271,23 +278,23 @@ def _collect(
             under = f" under {', '.join(options.paths)}" if options.paths else ""
             console.say(f"no lines changed {since}{under}")
             return Work([], 0)
-    selection = select_files(paths, root, settings.exclude, named_any_kind=changes is None)
+    selection = files.select(paths, named_any_kind=changes is None)
     for note in selection.skipped:
         console.say(f"skipped {note}")
     chunks: list[Chunk] = []
-    files = 0
+    read = 0
     budget = settings.review.chunk_tokens
     for path in selection.files:
-        text = _read(root / path, settings.max_file_size, console, path)
+        text = _read(files, path, console)
         if text is None:
             continue
-        files += 1
+        read += 1
         doc = SourceDocument(text, language_for(None, path), encoding="utf-32")
         if changes is None:
             chunks.extend(whole_file_chunks(doc, path, budget))
         else:
             chunks.extend(changed_chunks(doc, path, changes[path].hunks, budget))
-    return Work(chunks, files)
+    return Work(chunks, read)
 
 
 def _under(path: str, given: tuple[str, ...]) -> bool:
@@ -302,22 +309,13 @@ def _under(path: str, given: tuple[str, ...]) -> bool:
     return False
 
 
-def _read(file: Path, max_size: int, console: Console, path: str) -> str | None:
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        console.say(f"skipped {path}: {exc.strerror or exc}")
-        return None
-    if len(data) > max_size:
-        console.say(f"skipped {path}: larger than maxFileSize ({max_size} bytes)")
-        return None
-    if b"\0" in data[:8192]:
-        return None  # binary: nothing to review, and not worth a message
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        console.say(f"skipped {path}: not UTF-8 text")
-        return None
+def _read(files: WorkspaceFiles, path: str, console: Console) -> str | None:
+    got = files.read(path)
+    if not isinstance(got, Refusal):
+        return got
+    if got.kind != BINARY:  # binary: nothing to review, and not worth a message
+        console.say(f"skipped {got}")
+    return None
 
 
 # -- reporting -------------------------------------------------------------------------------

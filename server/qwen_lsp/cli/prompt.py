@@ -3,16 +3,20 @@ tokens of each of its sections (repository, related code per file, prefix, suffi
 
 Sends nothing. The file's workspace folder (its git work tree, else the nearest folder with a
 project file) is indexed first, as the server would, reusing the stored index, so the related
-code is what the editor would get; the prompt itself comes from `engine.inspection`.
+code is what the editor would get; the prompt itself comes from `engine.inspection`. The file
+is read through the folder's door like any workspace file: one a completion would never send
+(a secrets file, an excluded or ignored one, a link leading away) is refused with the reason.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from qwen_lsp.config import load_settings, project_root
+from qwen_lsp.context.files import Refusal
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine import (
@@ -42,22 +46,30 @@ def run_prompt_inspector(
     out = out or sys.stdout
     try:
         path, line, col = parse_location(location)
-        text = path.read_text(encoding="utf-8")
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         print(f"qwen-lsp prompt: {exc}", file=sys.stderr)
         return 2
-    path = path.resolve()
+    path = Path(os.path.abspath(path))  # links not followed: the door judges where they lead
+    if not path.exists():
+        print(f"qwen-lsp prompt: {path}: no such file", file=sys.stderr)
+        return 2
+    folder = workspace_folder(path)
     loaded = load_settings(path.parent, roots=(project_root(path.parent),), cli=overrides)
     runtime = Runtime(loaded, show=lambda m: print(m, file=sys.stderr), use_cache=False)
-    folder = workspace_folder(path)
-    for index in runtime.workspace.set_folders([folder]):
+    runtime.workspace.set_folders([folder])
+    files = runtime.workspace.files(folder)
+    relative = files.relative(path) or path.name
+    text = runtime.workspace.read_file(path, folder)
+    if isinstance(text, Refusal):
+        print(f"qwen-lsp prompt: {text}; a completion there sends nothing", file=sys.stderr)
+        return 2
+    for index in runtime.workspace.indexes:
         for _ in index.refresh():
             pass
         index.save()  # the next run, and the editor's server, start from it
     document = SourceDocument(text, language_for(None, str(path)), encoding="utf-32")
     runtime.workspace.opened(path, document)
-    relative = path.relative_to(folder).as_posix()
-    target = CompletionTarget(document, Position(line - 1, col - 1), path=relative)
+    target = CompletionTarget(document, Position(line - 1, col - 1), path=relative, file=path)
     print_inspection(inspect_prompt(runtime, target), out)
     return 0
 

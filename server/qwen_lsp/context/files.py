@@ -1,24 +1,38 @@
-"""The one door for reading workspace files: which files exist for a feature (listing
-with `.gitignore` and `exclude`) and which of them may be read at all.
+"""The one door for reading workspace files: which files a feature may list, and reading them.
 
-Listing: inside a git work tree git itself answers (`git ls-files`: tracked files plus
-untracked ones that no ignore rule covers), so every rule git knows applies, nested .gitignore
-files and .git/info/exclude included. Outside one, the .gitignore files found while walking
-are read by a small matcher covering the common syntax (`*`, `**`, `?`, `!`, a leading or
-inner `/` anchors, a trailing `/` means folders). Folders contribute source files only; a file
-named explicitly is read whatever its extension, unless an ignore rule, `exclude` or a secrets
-file name (`privacy.is_sensitive_path`: `.env`, keys) covers it: those never reach a prompt.
+Every reader of workspace files (the symbol index, `--check` and review, the "Write unit
+tests" action's test file, the prompt inspector) goes through `WorkspaceFiles`, so a file is
+judged the same way wherever it is read, and what a listing offers is what reading gives.
 
-Judging: the symbol index reads source files that are not too large, not binary and not
-generated. Generated code (protobuf stubs, bundles, minified scripts, files marked
-"@generated" or "DO NOT EDIT") would fill a prompt with definitions nobody calls by hand, so it
-is skipped like binary files.
+A file is refused, and its text goes nowhere, when:
+- its path leaves the workspace root (`..`, an absolute path elsewhere), or is inside `.git/`;
+- a symbolic link on its way (the file itself or any folder above it) leads outside the root
+  or into `.git/`: a repository is untrusted input, and a committed link to
+  `~/.aws/credentials` or `.git/config` (where CI keeps its token) must not be followed;
+- its path, or the path its links lead to, is ignored by git's rules, matches the `exclude`
+  setting, or has a name that holds secrets (`privacy.is_sensitive_path`);
+- it is not a regular file (a FIFO would block the reader, a device would never end), is
+  larger than `maxFileSize`, or is binary.
+The file read is the one judged: the door opens the resolved path itself, without following
+a link on its last part, never the path it was given.
+
+Ignore rules: inside a git work tree git answers (`git ls-files` for a listing: tracked files
+plus untracked ones no rule covers, so nested .gitignore files and .git/info/exclude apply;
+`git check-ignore` for a path no listing has seen, such as a file just created). A listing
+remembers what it found, so judging the files it listed spawns nothing. Outside git, the
+.gitignore files of the folders on the way are read by a small matcher covering the common
+syntax (`*`, `**`, `?`, `!`, a leading or inner `/` anchors, a trailing `/` means folders).
+
+Judging for the index: source files that are not generated. Generated code (protobuf stubs,
+bundles, minified scripts, files marked "@generated" or "DO NOT EDIT") would fill a prompt with
+definitions nobody calls by hand, so the index skips it like binary files.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +40,10 @@ from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 from qwen_lsp.context.languages import language_for
-from qwen_lsp.privacy import is_never_read
+from qwen_lsp.privacy import is_excluded, is_sensitive_path
 
 HEAD_BYTES = 8192  # how much of a file is looked at to tell binary or generated
+GIT_TIMEOUT = 60  # seconds for one git command
 
 _GENERATED_NAMES = (
     "*.min.js",
@@ -64,23 +79,12 @@ def is_indexable_name(path: str) -> bool:
     return not any(fnmatch(name, pattern) for pattern in _GENERATED_NAMES)
 
 
-def why_not_indexed(size: int, head: bytes, max_size: int) -> str | None:
-    """Why a file of `size` bytes starting with `head` is not indexed, or None to read it."""
-    if size > max_size:
-        return "large"
-    if b"\x00" in head:
-        return "binary"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a character cut at the end of the head is fine
-            return "binary"
+def is_generated(head: bytes) -> bool:
+    """Whether a file starting with `head` was written by a tool (marker, minified lines)."""
     header = b"\n".join(head.split(b"\n", _HEADER_LINES)[:_HEADER_LINES])
     if _GENERATED_MARKER.search(header):
-        return "generated"
-    if any(len(line) > _MINIFIED_LINE for line in head.split(b"\n")[:-1]):
-        return "generated"
-    return None
+        return True
+    return any(len(line) > _MINIFIED_LINE for line in head.split(b"\n")[:-1])
 
 
 # Source files without a bundled grammar are still worth a review (cut at lines).
@@ -94,6 +98,70 @@ _OTHER_SOURCES = frozenset(
 _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv"})
 
 
+def is_source(path: str) -> bool:
+    return (
+        language_for(None, path) is not None or PurePosixPath(path).suffix.lower() in _OTHER_SOURCES
+    )
+
+
+# -- what the door answers --------------------------------------------------------------------
+
+# Why a file is refused (`Refusal.kind`).
+OUTSIDE = "outside"  # not under the workspace root, or a link leads out of it
+GIT = "git"  # inside .git/, or a link leads there
+IGNORED = "ignored"  # git's ignore rules
+EXCLUDED = "excluded"  # the `exclude` setting
+SENSITIVE = "sensitive"  # a name that holds secrets
+MISSING = "missing"
+SPECIAL = "special"  # not a regular file: a folder, FIFO, socket, device
+LARGE = "large"  # over maxFileSize
+BINARY = "binary"  # NUL bytes in its head
+NOT_TEXT = "not-text"  # not UTF-8
+UNREADABLE = "unreadable"  # the system refused (permissions, a link swapped in meanwhile)
+
+_RULE_REASONS = {
+    SENSITIVE: "may hold secrets",
+    EXCLUDED: "matches the exclude setting",
+    IGNORED: "ignored by .gitignore",
+}
+_TARGET_REASONS = {  # the same, said of the file a link leads to
+    SENSITIVE: "may hold secrets",
+    EXCLUDED: "matches the exclude setting",
+    IGNORED: "is ignored by .gitignore",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A file the door does not read, and why (`reason` is for people)."""
+
+    path: str
+    kind: str
+    reason: str
+    through_link: bool = False  # refused for where a symbolic link leads, not for its name
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class FileData:
+    """A file's bytes as read, with the stat of the file they were read from."""
+
+    path: str  # relative to the root, forward slashes, as asked for (links not followed)
+    data: bytes
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class ReadPolicy:
+    """The settings the door applies: `exclude` globs and `maxFileSize`."""
+
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = 1_000_000
+
+
 @dataclass
 class Selection:
     """The files to review (relative to the root, forward slashes) and why others were not."""
@@ -102,80 +170,392 @@ class Selection:
     skipped: list[str] = field(default_factory=list)  # one line each: "path: reason"
 
 
-def is_source(path: str) -> bool:
-    return (
-        language_for(None, path) is not None or PurePosixPath(path).suffix.lower() in _OTHER_SOURCES
-    )
+class WorkspaceFiles:
+    """The door of one workspace folder: `list` and `select` what may be read, `check` a path
+    without reading it, `read` / `read_bytes` a file's content or a `Refusal`."""
 
+    def __init__(self, root: Path, policy: ReadPolicy | None = None) -> None:
+        self.root = Path(os.path.abspath(root))
+        self._real_root = os.path.realpath(self.root)
+        self.policy = policy or ReadPolicy()
+        self._git: bool | None = None  # whether the root is in a git work tree (asked once)
+        self._admitted: set[str] = set()  # files the last listing found: not ignored
+        self._ignored: dict[str, bool] = {}  # decisions about paths no listing found
+        self._matcher = _Ignores(self.root)  # outside git
+        self._real_dirs: dict[str, str] = {}  # during a listing: folder -> its real path
 
-def select_files(
-    paths: Sequence[str], root: Path, exclude: tuple[str, ...], *, named_any_kind: bool = True
-) -> Selection:
-    """The files under `paths` (relative to `root`, or absolute inside it) to review; a file
-    named in `paths` is taken whatever its kind when `named_any_kind`, else sources only."""
-    selection = Selection()
-    wanted = list(paths) or ["."]
-    named: set[str] = set()
-    for given in wanted:
-        target = (root / given).resolve()
+    # -- paths ---------------------------------------------------------------------------------
+
+    def relative(self, path: str | os.PathLike[str]) -> str | None:
+        """`path` (relative to the root, or absolute) as a clean path relative to the root with
+        forward slashes, links not followed ("" is the root); None when it is outside."""
+        full = os.path.normpath(os.path.join(self.root, os.fspath(path)))
+        relative = _under(full, str(self.root))
+        if relative is None:
+            # The root reached by another route (a linked folder above it): compare the real
+            # folders, still without following the file's own last part.
+            head, name = os.path.split(full)
+            folder = _under(os.path.realpath(head), self._real_root)
+            if folder is None or not name:
+                return None
+            relative = f"{folder}/{name}" if folder else name
+        return relative
+
+    def check(self, path: str | os.PathLike[str], *, ignored_ok: bool = False) -> Refusal | None:
+        """Why `path` may not be read, judging its path and where its links lead (not its
+        content), or None. `ignored_ok`: git's ignore rules do not apply (the user opted in)."""
+        located = self._locate(path, ignored_ok=ignored_ok)
+        return located if isinstance(located, Refusal) else None
+
+    def is_ignored(self, relative: str) -> bool:
+        """Whether git's ignore rules (or, outside git, the .gitignore files) cover `relative`."""
+        if relative in self._admitted:
+            return False
+        decided = self._ignored.get(relative)
+        if decided is None:
+            self._decide([relative])
+            decided = self._ignored.get(relative, True)
+        return decided
+
+    def forget_ignore_decisions(self) -> None:
+        """A .gitignore changed: judge every path again (the next listing remembers anew)."""
+        self._admitted = set()
+        self._ignored = {}
+        self._matcher = _Ignores(self.root)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read_bytes(
+        self, path: str | os.PathLike[str], *, ignored_ok: bool = False
+    ) -> FileData | Refusal:
+        """The bytes of a file the door admits (its head is not binary), or why not."""
+        located = self._locate(path, ignored_ok=ignored_ok)
+        if isinstance(located, Refusal):
+            return located
+        relative, real, _ = located
+        flags = os.O_RDONLY | _NO_FOLLOW | _NON_BLOCKING | getattr(os, "O_BINARY", 0)
         try:
-            relative = target.relative_to(root.resolve()).as_posix()
-        except ValueError:
-            selection.skipped.append(f"{given}: outside {root}")
-            continue
-        if not target.exists():
-            selection.skipped.append(f"{given}: no such file or folder")
-        elif target.is_file() and named_any_kind:
-            named.add(relative)
-    listed = _git_files(root, wanted)
-    if listed is None:
-        listed = _walk(root, wanted)
-    found = set()
-    for path in listed:
-        found.add(path)
-        if path not in named and not is_source(path):
-            continue
-        if is_never_read(path, exclude):
-            if path in named:
-                selection.skipped.append(f"{path}: matches the exclude setting or holds secrets")
-            continue
-        selection.files.append(path)
-    for path in sorted(named - found):
-        selection.skipped.append(f"{path}: ignored by .gitignore")
-    selection.files = sorted(set(selection.files))
-    return selection
+            fd = os.open(real, flags)
+        except FileNotFoundError:
+            return Refusal(relative, MISSING, "no such file")
+        except OSError as exc:
+            return Refusal(relative, UNREADABLE, exc.strerror or str(exc))
+        limit = self.policy.max_file_size
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return Refusal(relative, SPECIAL, "not a regular file")
+            if info.st_size > limit:
+                return Refusal(relative, LARGE, f"larger than maxFileSize ({limit} bytes)")
+            try:
+                data = handle.read(limit + 1)
+            except OSError as exc:
+                return Refusal(relative, UNREADABLE, exc.strerror or str(exc))
+        if len(data) > limit:  # grew since the stat
+            return Refusal(relative, LARGE, f"larger than maxFileSize ({limit} bytes)")
+        head = data[:HEAD_BYTES]
+        if b"\x00" in head:
+            return Refusal(relative, BINARY, "binary")
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # a character cut at the end of the head is fine
+                return Refusal(relative, NOT_TEXT, "not UTF-8 text")
+        return FileData(relative, data, info.st_size, info.st_mtime_ns)
+
+    def read(self, path: str | os.PathLike[str], *, ignored_ok: bool = False) -> str | Refusal:
+        """The text of a file the door admits, or why not."""
+        got = self.read_bytes(path, ignored_ok=ignored_ok)
+        if isinstance(got, Refusal):
+            return got
+        try:
+            return got.data.decode("utf-8")
+        except UnicodeDecodeError:
+            return Refusal(got.path, NOT_TEXT, "not UTF-8 text")
+
+    # -- listing -------------------------------------------------------------------------------
+
+    def list(self, paths: Sequence[str] = (".",)) -> list[str]:
+        """The files under `paths` (relative to the root) that no ignore rule covers and the
+        door would read, judged by path; listing the whole root renews the ignore decisions."""
+        listed = self._listed(paths)
+        resolved = self._resolve_all(listed)
+        return [p for p in listed if self._judge(p, False, resolved[p]) is None]
+
+    def select(self, paths: Sequence[str], *, named_any_kind: bool = True) -> Selection:
+        """The files to review under `paths`, and a line for each one left out that the user
+        should hear of: one named in `paths`, or one a symbolic link keeps out. A file named
+        in `paths` is taken whatever its kind when `named_any_kind`, else sources only."""
+        selection = Selection()
+        wanted: list[str] = []
+        named: set[str] = set()
+        for given in list(paths) or ["."]:
+            relative = self.relative(given)
+            if relative is None:
+                selection.skipped.append(f"{given}: outside {self.root}")
+                continue
+            full = self.root / relative
+            if _in_git_dir(relative):
+                selection.skipped.append(f"{given}: inside .git")
+            elif not os.path.lexists(full):
+                selection.skipped.append(f"{given}: no such file or folder")
+            elif full.is_dir():
+                problem = self._folder_problem(relative)
+                if problem:
+                    selection.skipped.append(f"{given}: {problem}")
+                else:
+                    wanted.append(relative or ".")
+            else:
+                wanted.append(relative)
+                if named_any_kind:
+                    named.add(relative)
+        listed = self._listed(wanted) if wanted else []
+        resolved = self._resolve_all(listed)
+        found = set()
+        for path in listed:
+            found.add(path)
+            if path not in named and not is_source(path):
+                continue
+            refusal = self._judge(path, False, resolved[path])
+            if refusal is None:
+                selection.files.append(path)
+            elif path in named or refusal.through_link:
+                selection.skipped.append(str(refusal))
+        for path in sorted(named - found):
+            refusal = self.check(path)
+            if refusal is None and not os.path.exists(self.root / path):
+                refusal = Refusal(path, MISSING, "a symbolic link to nothing")
+            selection.skipped.append(str(refusal or Refusal(path, IGNORED, "not listed by git")))
+        selection.files = sorted(set(selection.files))
+        return selection
+
+    # -- inside --------------------------------------------------------------------------------
+
+    def _locate(
+        self, path: str | os.PathLike[str], *, ignored_ok: bool
+    ) -> tuple[str, str, os.stat_result | None] | Refusal:
+        relative = self.relative(path)
+        if relative is None:
+            return Refusal(os.fspath(path), OUTSIDE, f"outside {self.root}")
+        if not relative:
+            return Refusal(".", SPECIAL, "not a regular file")
+        located = self._resolve(relative, cached=False)
+        refusal = self._judge(relative, ignored_ok, located)
+        if refusal is not None:
+            return refusal
+        return relative, located[0], located[1]
+
+    def _judge(
+        self, relative: str, ignored_ok: bool, located: tuple[str, os.stat_result | None]
+    ) -> Refusal | None:
+        """The path rules, on `relative` and on the real path `located` (with its stat)."""
+        if _in_git_dir(relative):
+            return Refusal(relative, GIT, "inside .git")
+        kind = self._rule(relative, ignored_ok)
+        if kind is not None:
+            return Refusal(relative, kind, _RULE_REASONS[kind])
+        real, info = located
+        target = _under(real, self._real_root)
+        if target is None:
+            return Refusal(relative, OUTSIDE, "a symbolic link leading outside the workspace", True)
+        if target != relative:
+            if not target:
+                return Refusal(relative, SPECIAL, "a symbolic link to the workspace folder", True)
+            if _in_git_dir(target):
+                return Refusal(relative, GIT, "a symbolic link into .git", True)
+            kind = self._rule(target, ignored_ok)
+            if kind is not None:
+                reason = f"a symbolic link to {target}, which {_TARGET_REASONS[kind]}"
+                return Refusal(relative, kind, reason, True)
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            return Refusal(relative, SPECIAL, "not a regular file")
+        return None
+
+    def _rule(self, relative: str, ignored_ok: bool) -> str | None:
+        if is_sensitive_path(relative):
+            return SENSITIVE
+        if is_excluded(relative, self.policy.exclude):
+            return EXCLUDED
+        if not ignored_ok and self.is_ignored(relative):
+            return IGNORED
+        return None
+
+    def _resolve(self, relative: str, *, cached: bool) -> tuple[str, os.stat_result | None]:
+        """The real path of `relative` (every link followed) and the stat of what it names
+        (None when nothing is there). `cached`: reuse the real paths of folders found during
+        this listing, so a listing costs one lstat per file."""
+        if not cached:
+            real = os.path.realpath(os.path.join(self.root, relative))
+            try:
+                return real, os.stat(real)
+            except OSError:
+                return real, None
+        folder, _, name = relative.rpartition("/")
+        real_folder = self._real_dirs.get(folder)
+        if real_folder is None:
+            real_folder = os.path.realpath(os.path.join(self.root, folder))
+            self._real_dirs[folder] = real_folder
+        full = os.path.join(real_folder, name)
+        try:
+            info = os.lstat(full)
+        except OSError:
+            return full, None
+        if not stat.S_ISLNK(info.st_mode):
+            return full, info
+        real = os.path.realpath(full)
+        try:
+            return real, os.stat(real)
+        except OSError:
+            return real, None
+
+    def _resolve_all(self, listed: Iterable[str]) -> dict[str, tuple[str, os.stat_result | None]]:
+        """Where each listed file really is; the ignore decisions about link targets the
+        listing did not see are taken at once (one git call, not one per link)."""
+        self._real_dirs = {}
+        resolved = {path: self._resolve(path, cached=True) for path in listed}
+        self._real_dirs = {}
+        targets = []
+        for path, (real, _) in resolved.items():
+            target = _under(real, self._real_root)
+            if target and target != path and target not in self._admitted:
+                targets.append(target)
+        self._decide(targets)
+        return resolved
+
+    def _folder_problem(self, relative: str) -> str | None:
+        """Why a folder named to `select` is not looked into (a link leading away), or None."""
+        target = _under(os.path.realpath(self.root / relative), self._real_root)
+        if target is None:
+            return "a symbolic link leading outside the workspace"
+        if _in_git_dir(target):
+            return "a symbolic link into .git"
+        return None
+
+    def _in_work_tree(self) -> bool:
+        if self._git is None:
+            self._git = _git_work_tree(self.root)
+        return self._git
+
+    def _listed(self, paths: Sequence[str]) -> list[str]:
+        whole = [p for p in paths if p not in (".", "")] == [] and bool(paths)
+        found = _git_files(self.root, paths) if self._in_work_tree() else None
+        if whole:
+            self._matcher = _Ignores(self.root)  # .gitignore files may have changed
+        if found is None:
+            found = _walk(self.root, paths, self._matcher)
+        found = list(dict.fromkeys(found))  # folders named twice, or inside one another
+        if whole:
+            self._admitted = set(found)
+            self._ignored = {}
+        else:
+            self._admitted.update(found)
+        return found
+
+    def _decide(self, paths: Sequence[str]) -> None:
+        """Take (and remember) the ignore decision about each of `paths`."""
+        undecided = [p for p in dict.fromkeys(paths) if p not in self._ignored]
+        if not undecided:
+            return
+        if not self._in_work_tree():
+            for path in undecided:
+                self._ignored[path] = self._matcher.ignored(path, os.path.isdir(self.root / path))
+            return
+        ignored = _git_ignored(self.root, undecided)
+        if ignored is not None:
+            for path in undecided:
+                self._ignored[path] = path in ignored
+            return
+        for path in undecided:  # one path made git fail: ask for each alone
+            alone = _git_ignored(self.root, [path])
+            self._ignored[path] = path in alone if alone is not None else self._beyond_link(path)
+
+    def _beyond_link(self, relative: str) -> bool:
+        """Git will not judge a path through a linked folder: judge the link itself (its
+        target is judged on its own). A path git fails on for another reason is refused."""
+        parts = relative.split("/")
+        for depth in range(1, len(parts)):
+            prefix = "/".join(parts[:depth])
+            if os.path.islink(self.root / prefix):
+                return self.is_ignored(prefix)
+        return True
 
 
-def _git_files(root: Path, paths: Sequence[str]) -> list[str] | None:
-    """`git ls-files` for `paths`, or None when `root` is not in a git work tree."""
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in opens at once, then is refused
+
+
+def _under(path: str, base: str) -> str | None:
+    """`path` relative to `base` with forward slashes ("" for `base` itself), or None."""
+    if path == base:
+        return ""
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not path.startswith(prefix):
+        return None
+    return path[len(prefix) :].replace(os.sep, "/")
+
+
+def _in_git_dir(relative: str) -> bool:
+    return any(part.lower() == ".git" for part in relative.split("/"))
+
+
+# -- git ---------------------------------------------------------------------------------------
+
+
+def _git(
+    root: Path, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes] | None:
     try:
-        done = subprocess.run(
-            [
-                "git",
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                "--deduplicate",
-                "--",
-                *paths,
-            ],
+        return subprocess.run(
+            ["git", *args],
             cwd=root,
+            input=stdin,
             capture_output=True,
-            timeout=60,
+            timeout=GIT_TIMEOUT,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if done.returncode != 0:
+
+
+def _git_work_tree(root: Path) -> bool:
+    done = _git(root, "rev-parse", "--is-inside-work-tree")
+    return done is not None and done.returncode == 0 and done.stdout.strip() == b"true"
+
+
+def _git_files(root: Path, paths: Sequence[str]) -> list[str] | None:
+    """`git ls-files` for `paths`: tracked files and untracked ones no ignore rule covers;
+    None when git cannot answer."""
+    done = _git(
+        root,
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--deduplicate",
+        "--",
+        *paths,
+    )
+    if done is None or done.returncode != 0:
         return None
     names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
     # A tracked file deleted from the working tree is still listed: there is nothing to read.
     return [name for name in names if name and (root / name).is_file()]
 
 
-# -- outside git ----------------------------------------------------------------------------
+def _git_ignored(root: Path, paths: Sequence[str]) -> set[str] | None:
+    """Which of `paths` git's ignore rules cover (a tracked file never is); None when git
+    cannot answer for them."""
+    # "./" keeps a name that starts with ":" from being read as pathspec magic.
+    data = b"".join(b"./" + p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
+    done = _git(root, "check-ignore", "-z", "--stdin", stdin=data)
+    if done is None or done.returncode not in (0, 1):  # 1: none of them is ignored
+        return None
+    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return {name.removeprefix("./") for name in names if name}
+
+
+# -- outside git -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -222,61 +602,66 @@ def _compile(line: str) -> _Rule | None:
 
 
 class _Ignores:
-    """The rules of every .gitignore met on the way down, each relative to its own folder."""
+    """The rules of the .gitignore files of a folder tree, each relative to its own folder,
+    read the first time a path below that folder is judged."""
 
-    def __init__(self) -> None:
-        self._rules: list[tuple[str, _Rule]] = []
-
-    def add(self, folder: str, file: Path) -> None:
-        try:
-            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return
-        self._rules.extend((folder, rule) for line in lines if (rule := _compile(line)))
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._rules: dict[str, list[_Rule]] = {}
 
     def ignored(self, path: str, is_folder: bool) -> bool:
         """Whether `path` or a folder above it is ignored (git never looks inside those)."""
         parts = path.split("/")
         for depth in range(1, len(parts)):
-            if self._matches("/".join(parts[:depth]), True):
+            if self._matches(parts[:depth], True):
                 return True
-        return self._matches(path, is_folder)
+        return self._matches(parts, is_folder)
 
-    def _matches(self, path: str, is_folder: bool) -> bool:
+    def _matches(self, parts: list[str], is_folder: bool) -> bool:
         verdict = False
-        for folder, rule in self._rules:  # later rules (and deeper files) win
-            if folder and not path.startswith(folder + "/"):
-                continue
-            relative = path[len(folder) + 1 :] if folder else path
-            if rule.folders_only and not is_folder:
-                continue
-            if rule.pattern.match(relative):
-                verdict = not rule.negated
+        for depth in range(len(parts)):  # the root's rules first: deeper files win
+            relative = "/".join(parts[depth:])
+            for rule in self._folder_rules("/".join(parts[:depth])):
+                if rule.folders_only and not is_folder:
+                    continue
+                if rule.pattern.match(relative):
+                    verdict = not rule.negated
         return verdict
 
+    def _folder_rules(self, folder: str) -> list[_Rule]:
+        rules = self._rules.get(folder)
+        if rules is None:
+            file = self._root / folder / ".gitignore"
+            try:
+                lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                lines = []
+            rules = [rule for line in lines if (rule := _compile(line))]
+            self._rules[folder] = rules
+        return rules
 
-def _walk(root: Path, paths: Iterable[str]) -> list[str]:
-    ignores = _Ignores()
-    if (root / ".gitignore").is_file():
-        ignores.add("", root / ".gitignore")
+
+def _walk(root: Path, paths: Iterable[str], ignores: _Ignores) -> list[str]:
+    """The files under `paths` (clean, relative to `root`) that no .gitignore covers."""
     out: list[str] = []
     for given in paths:
-        start = (root / given).resolve()
-        if start.is_file():
-            relative = start.relative_to(root.resolve()).as_posix()
-            if not ignores.ignored(relative, False):
-                out.append(relative)
+        start = "" if given in (".", "") else given
+        full = root / start
+        if not full.is_dir():
+            if full.is_file() and not ignores.ignored(start, False):
+                out.append(start)
             continue
-        for folder, dirs, files in os.walk(start):
-            relative_folder = Path(folder).resolve().relative_to(root.resolve()).as_posix()
-            relative_folder = "" if relative_folder == "." else relative_folder
-            if relative_folder and (Path(folder) / ".gitignore").is_file():
-                ignores.add(relative_folder, Path(folder) / ".gitignore")
-            prefix = relative_folder + "/" if relative_folder else ""
+        if start and ignores.ignored(start, True):
+            continue
+        for folder, dirs, files in os.walk(full):
+            relative_folder = os.path.relpath(folder, root).replace(os.sep, "/")
+            prefix = "" if relative_folder == "." else relative_folder + "/"
             dirs[:] = sorted(
                 d for d in dirs if d not in _SKIPPED_DIRS and not ignores.ignored(prefix + d, True)
             )
             out.extend(
-                prefix + name for name in sorted(files) if not ignores.ignored(prefix + name, False)
+                prefix + name
+                for name in sorted(files)
+                if not ignores.ignored(prefix + name, False) and os.path.isfile(Path(folder) / name)
             )
     return out

@@ -3,16 +3,17 @@ with each file's imports, kept on disk between sessions.
 
 `WorkspaceIndex` owns one folder's entries (path, size, mtime, content hash, definitions,
 imports), the name table built from them, the resolution of each file's imports to other
-files (`scope`), and the on-disk copy. A refresh lists the files (the caller's lister honours
-`.gitignore` and `exclude`), re-reads only those whose size or mtime changed, and re-parses
-only those whose content hash changed, so a restart costs a directory listing, a stat per
-file and one JSON read. The stored copy is JSON (data only: nothing in it is evaluated),
-private to the user (0600 in a 0700 folder), and holds no secret: signatures, doc lines and
-container headers are stored with each secret `redaction.find_secrets` finds elided, since a
-constant's signature is its value. Refreshing is a generator that yields after each file it
-reads, so a server can do it in slices between requests and report progress. Entries can also be
-refreshed from an editor's unsaved text; those carry no stat, so the next refresh checks them
-against the disk again.
+files (`scope`), and the on-disk copy. Files are listed and read only through the folder's
+door (`context/files.py`: `.gitignore`, `exclude`, secrets, links that lead away, size,
+binary). A refresh lists the files, re-reads only those whose size or mtime changed, and
+re-parses only those whose content hash changed, so a restart costs a directory listing, a
+stat per file and one JSON read. The stored copy is JSON (data only: nothing in it is
+evaluated), private to the user (0600 in a 0700 folder), and holds no secret: signatures,
+doc lines and container headers are stored with each secret `redaction.find_secrets` finds
+elided, since a constant's signature is its value. Refreshing is a
+generator that yields after each file it reads, so a server can do it in slices between
+requests and report progress. Entries can also be refreshed from an editor's unsaved text;
+those carry no stat, so the next refresh checks them against the disk again.
 """
 
 from __future__ import annotations
@@ -25,11 +26,20 @@ import os
 import posixpath
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qwen_lsp.context.files import HEAD_BYTES, is_indexable_name, why_not_indexed
+from qwen_lsp.context.files import (
+    BINARY,
+    HEAD_BYTES,
+    LARGE,
+    NOT_TEXT,
+    Refusal,
+    WorkspaceFiles,
+    is_generated,
+    is_indexable_name,
+)
 from qwen_lsp.context.imports import (
     WILDCARD,
     ImportRef,
@@ -46,6 +56,9 @@ from qwen_lsp.storage import PRIVATE_FILE, private_dir, tighten_file
 log = logging.getLogger(__name__)
 
 STORE_FORMAT = 2  # 2: secrets redacted (a format-1 file is dropped and written again)
+# Files the door refuses for their content are remembered as skipped, so they are not read
+# again until they change; files refused for their path leave the index.
+_SKIPPED = {LARGE: "large", BINARY: "binary", NOT_TEXT: "binary"}
 _REEXPORT_DEPTH = 3  # `from .core import X` in __init__.py, `export * from "./x"`: followed
 
 
@@ -65,11 +78,9 @@ class FileEntry:
 
 @dataclass(frozen=True)
 class IndexPolicy:
-    """Which files a folder's index takes."""
+    """How many files a folder's index takes (which ones, the folder's door decides)."""
 
     max_files: int = 20_000
-    max_file_size: int = 1_000_000
-    excluded: Callable[[str], bool] = field(default=lambda path: False)  # exclude, secrets
 
 
 @dataclass
@@ -108,10 +119,6 @@ class ImportScope:
     files: frozenset[str]  # every file reached
 
 
-# (folder, paths in it) -> the files under those paths that .gitignore and `exclude` admit
-Lister = Callable[[Path, Sequence[str]], Sequence[str]]
-
-
 class WorkspaceIndex:
     """The symbol index of one workspace folder."""
 
@@ -120,13 +127,13 @@ class WorkspaceIndex:
         root: Path,
         *,
         store_dir: Path | None,
-        list_files: Lister,
+        files: WorkspaceFiles | None = None,
         policy: IndexPolicy | None = None,
     ) -> None:
         self.root = root
         self.name = root.name or "workspace"
         self.policy = policy or IndexPolicy()
-        self._list_files = list_files
+        self.files = files or WorkspaceFiles(root)  # the one way in to the folder's files
         self._store = store_dir / _store_name(root) if store_dir is not None else None
         self._entries: dict[str, FileEntry] = {}
         self._by_name: dict[str, list[tuple[str, Definition]]] = defaultdict(list)
@@ -247,15 +254,15 @@ class WorkspaceIndex:
         """The folder's indexable files and their stats: I/O only, safe in a worker thread."""
         files: dict[str, tuple[int, int]] = {}
         go_modules: dict[str, str] = {}
-        listed = self._list_files(self.root, ["."])
+        listed = self.files.list(["."])
         wanted = []
         for path in listed:
             if path == "go.mod" or path.endswith("/go.mod"):
-                module = _read_small(self.root / path)
-                name = read_go_module(module) if module is not None else None
+                module = self.files.read(path)
+                name = read_go_module(module) if isinstance(module, str) else None
                 if name:
                     go_modules[name] = posixpath.dirname(path)
-            elif is_indexable_name(path) and not self.policy.excluded(path):
+            elif is_indexable_name(path):
                 wanted.append(path)
         # over the limit, files nearer the root are kept: they are the project's own code
         wanted.sort(key=lambda p: (p.count("/"), p))
@@ -302,17 +309,17 @@ class WorkspaceIndex:
 
     def update_from_disk(self, *paths: str) -> int:
         """Re-read files saved, created or changed on disk; a file that is gone or not
-        indexable is dropped. New files are admitted only if the lister (.gitignore,
-        `exclude`) lists them: one listing for all of them. Returns how many are indexed."""
+        indexable is dropped. New files are admitted only if the door lists them (.gitignore,
+        `exclude`, links): one listing for all of them. Returns how many are indexed."""
         wanted = [
             p
             for p in paths
-            if is_indexable_name(p) and not self.policy.excluded(p) and (self.root / p).is_file()
+            if is_indexable_name(p) and self.files.check(p) is None and (self.root / p).is_file()
         ]
         for path in set(paths) - set(wanted):
             self._drop(path)
         new = [p for p in wanted if p not in self._entries]
-        admitted = set(self._list_files(self.root, new)) if new else set()
+        admitted = set(self.files.list(new)) if new else set()
         indexed = 0
         for path in wanted:
             if path in new and path not in admitted:
@@ -338,22 +345,18 @@ class WorkspaceIndex:
     def _read(self, path: str, stat: tuple[int, int]) -> str:
         """Read and index one file: "parsed", "unchanged", a skip reason, or "" if gone."""
         size, mtime = stat
-        full = self.root / path
-        try:
-            if size > self.policy.max_file_size:
-                with full.open("rb") as handle:
-                    head = handle.read(HEAD_BYTES)
-                data = b""
-            else:
-                data = full.read_bytes()
-                head = data[:HEAD_BYTES]
-        except OSError:
-            self._drop(path)
-            return ""
-        reason = why_not_indexed(size, head, self.policy.max_file_size)
-        if reason is not None:
-            self._put(FileEntry(path, "", size, mtime, "", skipped=reason))
-            return reason
+        got = self.files.read_bytes(path)
+        if isinstance(got, Refusal):
+            reason = _SKIPPED.get(got.kind)
+            if reason is None:
+                self._drop(path)  # gone, or refused for its path: nothing of it stays
+                return ""
+        else:
+            reason = "generated" if is_generated(got.data[:HEAD_BYTES]) else None
+        if reason is not None or isinstance(got, Refusal):
+            self._put(FileEntry(path, "", size, mtime, "", skipped=reason or "binary"))
+            return reason or "binary"
+        data = got.data
         digest = _digest(data)
         entry = self._entries.get(path)
         if entry is not None and entry.digest == digest and entry.language:
@@ -549,14 +552,6 @@ def _store_name(root: Path) -> str:
 
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def _read_small(path: Path) -> str | None:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(HEAD_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return None
 
 
 def _row(entry: FileEntry, rows: StoredRows) -> list:

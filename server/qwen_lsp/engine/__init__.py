@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "files_saved": "indexing",
     "index_folders": "indexing",
     "indexes_to_rescan": "indexing",
+    "know_folders": "indexing",
     "save_indexes": "indexing",
     "typing_paused": "indexing",
     # the one paid call
@@ -59,7 +60,6 @@ _EXPORTS: dict[str, str] = {
     "Problem": "actions.model",
     "SpendDeclined": "actions.model",
     "TextChange": "actions.model",
-    "read_file_text": "actions.model",
     "PromptSources": "actions.templates",
     "offer_actions": "actions.offers",
     "run_action": "actions.running",
@@ -124,11 +124,11 @@ __all__ = [
     "index_folders",
     "indexes_to_rescan",
     "inspect_prompt",
+    "know_folders",
     "offer_actions",
     "on_status_change",
     "parse_unified_diff",
     "preview",
-    "read_file_text",
     "relative_path",
     "review_open_file",
     "run_action",
@@ -165,7 +165,6 @@ if TYPE_CHECKING:
         Problem,
         SpendDeclined,
         TextChange,
-        read_file_text,
     )
     from qwen_lsp.engine.actions.offers import offer_actions
     from qwen_lsp.engine.actions.running import run_action
@@ -182,6 +181,7 @@ if TYPE_CHECKING:
         files_saved,
         index_folders,
         indexes_to_rescan,
+        know_folders,
         save_indexes,
         typing_paused,
     )

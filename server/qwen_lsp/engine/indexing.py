@@ -27,6 +27,12 @@ MAX_FILE_EVENTS = 20  # more file events at once are a checkout or a build: a fu
 # -- folders and the build --------------------------------------------------------------------
 
 
+def know_folders(runtime: Runtime, roots: Sequence[Path]) -> None:
+    """The workspace folders, before their indexes are made: the files in them are judged by
+    their folder's rules (ignore files, links that lead away) from the first request on."""
+    runtime.workspace.know_folders(roots)
+
+
 def index_folders(runtime: Runtime, roots: Sequence[Path]) -> list[WorkspaceIndex]:
     """Index these folders and no others (a stored index is loaded); the new indexes, which
     `build_indexes` must bring up to date."""

@@ -3,23 +3,25 @@ places edited lately, and from them the cross-file context of a completion.
 
 The server and the CLI share it through `Runtime.workspace`: the editor's folders, documents
 and file events reach it through `engine/indexing.py`, `qwen-lsp prompt` opens one document
-in it. Which files
-may be read is decided here once: the folder's files as git lists them (or as `.gitignore`
-allows outside git), minus the `exclude` setting and files that may hold secrets; an open
-document outside that set contributes nothing to other files' prompts.
+in it. Each folder's files are read through its door (`context/files.py`: git's ignore rules,
+`exclude`, secrets, links that lead away); an open document outside what the door admits
+contributes nothing to other files' prompts, and `why_not_sent` says when an open document's
+own text must not be sent at all (the same rules, on the editor's text: completion, code
+actions and review ask it).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 from collections import OrderedDict
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from qwen_lsp.config import ContextSettings, Settings
 from qwen_lsp.context.extract import CursorContext
-from qwen_lsp.context.files import select_files
+from qwen_lsp.context.files import GIT, ReadPolicy, Refusal, WorkspaceFiles
 from qwen_lsp.context.index import IndexPolicy, Snapshot, WorkspaceIndex
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.context.ranking import assemble
@@ -36,7 +38,7 @@ from qwen_lsp.context.snippets import (
 )
 from qwen_lsp.context.tags import has_tags
 from qwen_lsp.model import Position
-from qwen_lsp.privacy import is_never_read
+from qwen_lsp.privacy import is_excluded, is_sensitive_path
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +48,9 @@ MAX_SIMILAR_DOCUMENTS = 4  # other open documents searched for similar code
 _WINDOW_CACHE = 8
 
 
-def list_folder_files(root: Path, exclude: tuple[str, ...], paths: Sequence[str]) -> list[str]:
-    """The files under `paths` of a folder that no .gitignore rule nor `exclude` keeps out."""
-    return select_files(list(paths), root, exclude).files
+# Files inside .git/ that a user writes in an editor (`git commit` opens them): their text is
+# the user's own, not the repository's configuration.
+_GIT_MESSAGES = frozenset({"COMMIT_EDITMSG", "MERGE_MSG", "TAG_EDITMSG", "EDIT_DESCRIPTION"})
 
 
 _PROJECT_FILES = (
@@ -95,7 +97,10 @@ class Workspace:
         self._store_dir = store_dir
         self._indexes: dict[Path, WorkspaceIndex] = {}
         self._policy = IndexPolicy()
-        self._exclude: tuple[str, ...] = ()
+        self._read_policy = ReadPolicy()
+        self._send_ignored = False  # privacy.sendIgnoredFiles
+        self._doors: dict[Path, WorkspaceFiles] = {}  # folders without an index (yet)
+        self._folders: list[Path] = []  # the workspace folders, indexed or not yet
         self._documents: dict[Path, SourceDocument] = {}
         self._paths: dict[int, Path] = {}  # id(document) -> its path, for documents open here
         self._located: dict[Path, tuple[WorkspaceIndex, str] | None] = {}  # open documents
@@ -107,31 +112,29 @@ class Workspace:
 
     def configure(self, settings: Settings) -> None:
         """Apply the settings that decide which files are read: `exclude`, `maxFileSize`,
-        `context.maxFiles`. Files now excluded leave the indexes at once."""
-        exclude = tuple(settings.exclude)
-        policy = IndexPolicy(
-            max_files=settings.context.max_files,
-            max_file_size=settings.max_file_size,
-            excluded=lambda path: is_never_read(path, exclude),
-        )
-        changed = (exclude, policy.max_files, policy.max_file_size) != (
-            self._exclude,
-            self._policy.max_files,
-            self._policy.max_file_size,
-        )
+        `context.maxFiles`, `privacy.sendIgnoredFiles`. Files now excluded leave the indexes
+        at once (links to them at the rescan the change asks for)."""
+        read_policy = ReadPolicy(tuple(settings.exclude), settings.max_file_size)
+        policy = IndexPolicy(max_files=settings.context.max_files)
+        changed = (read_policy, policy) != (self._read_policy, self._policy)
         self.rescan_wanted = self.rescan_wanted or (changed and bool(self._indexes))
-        self._exclude = exclude
+        self._read_policy = read_policy
         self._policy = policy
+        self._send_ignored = settings.privacy.send_ignored_files
+        for door in self._doors.values():
+            door.policy = read_policy
         for index in self._indexes.values():
             index.policy = policy
+            index.files.policy = read_policy
             for path in index.paths():
-                if policy.excluded(path):
+                if is_excluded(path, read_policy.exclude):
                     index.remove(path)
 
     def set_folders(self, roots: Sequence[Path]) -> list[WorkspaceIndex]:
         """Keep an index per folder (a stored one is loaded); the new ones are returned, to be
         refreshed by the caller."""
         wanted = [root.resolve() for root in roots]
+        self._folders = wanted
         for root in list(self._indexes):
             if root not in wanted:
                 self._indexes.pop(root).save()
@@ -142,7 +145,7 @@ class Workspace:
             index = WorkspaceIndex(
                 root,
                 store_dir=self._store_dir,
-                list_files=lambda folder, paths: list_folder_files(folder, self._exclude, paths),
+                files=self._doors.pop(root, None) or WorkspaceFiles(root, self._read_policy),
                 policy=self._policy,
             )
             index.load()
@@ -166,6 +169,63 @@ class Workspace:
             if best is None or len(relative) < len(best[1]):
                 best = (index, relative)
         return best
+
+    def know_folders(self, roots: Sequence[Path]) -> None:
+        """The workspace folders, before their indexes are made: files in them are judged by
+        their rules (ignore files, links) from the first request on."""
+        self._folders = [root.resolve() for root in roots]
+
+    def files(self, root: Path) -> WorkspaceFiles:
+        """The door of the folder `root` (its index's, when it has one)."""
+        root = root.resolve()
+        index = self._indexes.get(root)
+        if index is not None:
+            return index.files
+        door = self._doors.get(root)
+        if door is None:
+            door = self._doors[root] = WorkspaceFiles(root, self._read_policy)
+        return door
+
+    def files_of(self, path: Path) -> WorkspaceFiles | None:
+        """The door of the innermost workspace folder holding `path` (links not followed)."""
+        best: tuple[int, WorkspaceFiles] | None = None
+        for root in dict.fromkeys([*self._indexes, *self._folders]):
+            door = self.files(root)
+            relative = door.relative(path)
+            if relative is not None and (best is None or len(relative) < best[0]):
+                best = (len(relative), door)
+        return best[1] if best is not None else None
+
+    def read_file(self, path: Path, root: Path | None = None) -> str | Refusal:
+        """A file's text through the door of the workspace folder holding it (else of
+        `root`, else of its own folder), or why it may not be read."""
+        door = self.files_of(path) or self.files(root or path.parent)
+        return door.read(path, ignored_ok=self._send_ignored)
+
+    def why_not_sent(self, file: Path | None, shown: str) -> str | None:
+        """Why the text of a document must not go into any prompt, or None: its name (`shown`,
+        as the model would see it) holds secrets or matches `exclude`; or, for a file on disk,
+        what its folder's door refuses (links leading away, .git/, ignore rules unless
+        `privacy.sendIgnoredFiles`), even when the text comes from the editor."""
+        if is_sensitive_path(shown):
+            return f"{shown} may hold secrets; its text is never sent"
+        if is_excluded(shown, self._read_policy.exclude):
+            return f"{shown} matches the exclude setting"
+        if file is None or not file.is_absolute():
+            return None
+        door = self.files_of(file)
+        if door is None:  # outside every workspace folder: where its links lead still counts
+            real = PurePath(os.path.realpath(file))
+            in_git = any(part.lower() == ".git" for part in real.parts[:-1])
+            if is_sensitive_path(str(real)) or (in_git and real.name not in _GIT_MESSAGES):
+                return f"{shown} is {real}, which is never sent"
+            return None
+        refusal = door.check(file, ignored_ok=self._send_ignored)
+        if refusal is None:
+            return None
+        if refusal.kind == GIT and not refusal.through_link and file.name in _GIT_MESSAGES:
+            return None
+        return f"{shown}: {refusal.reason}"
 
     def save(self) -> None:
         """Store every index that changed (at shutdown, after a CLI run)."""
@@ -216,6 +276,9 @@ class Workspace:
     def reindex_from_disk(self, *paths: Path) -> None:
         """Files were saved, created or changed on disk."""
         by_index: dict[int, tuple[WorkspaceIndex, list[str]]] = {}
+        if any(path.name == ".gitignore" for path in paths):
+            for index in self._indexes.values():
+                index.files.forget_ignore_decisions()
         for path in paths:
             located = self.locate(path.resolve())
             if located is not None:
@@ -316,7 +379,8 @@ class Workspace:
 
 
 def relative_path(path: Path | None, roots: list[Path]) -> str:
-    """The path shown to the model: relative to its workspace folder, else the file name."""
+    """The path shown to the model: relative to its workspace folder, else the file name (for
+    a document without a file, the path or name its URI gives it: `Untitled-1`)."""
     if path is None:
         return ""
     for root in roots:

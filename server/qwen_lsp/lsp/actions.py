@@ -32,7 +32,6 @@ from qwen_lsp.engine import (
     PromptSources,
     SpendDeclined,
     offer_actions,
-    read_file_text,
     relative_path,
     run_action,
 )
@@ -68,7 +67,7 @@ def _ai_actions(ls: QwenLanguageServer, params: types.CodeActionParams) -> list[
     only = params.context.only
     return [
         _code_action(offer, doc, selection, diagnostics, target.diagnostics)
-        for offer in offer_actions(ls.runtime.settings, target)
+        for offer in offer_actions(ls.runtime, target)
         if not only or any(offer.kind == o or offer.kind.startswith(f"{o}.") for o in only)
     ]
 
@@ -150,7 +149,7 @@ async def _run(
             offer,
             confirm_spend=lambda reason: _confirm_spend(ls, reason),
             prompts=_prompt_sources(target.root),
-            read_text=lambda path: _open_text(ls, path),
+            open_text=lambda path: _open_text(ls, path),
         )
     )
     try:
@@ -253,7 +252,7 @@ def _target(
         document=doc.source,
         start=selection[0],
         end=selection[1],
-        path=relative_path(doc.path, ls.roots),
+        path=relative_path(doc.location, ls.roots),
         file=doc.path,
         root=_root_of(ls, doc.path),
         diagnostics=tuple(problems),
@@ -274,9 +273,10 @@ def _prompt_sources(root: Path | None) -> PromptSources:
 
 
 def _open_text(ls: QwenLanguageServer, path: Path) -> str | None:
-    """A file's text as the editor has it (unsaved changes included), else from disk."""
+    """A file's text as the editor has it (unsaved changes included); None when it is not
+    open (the engine then reads it from disk, through the workspace's door)."""
     opened = ls.documents.get(from_fs_path(str(path)) or "")
-    return opened.source.text if opened is not None else read_file_text(path)
+    return opened.source.text if opened is not None else None
 
 
 def register(server: QwenLanguageServer) -> None:

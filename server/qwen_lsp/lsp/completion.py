@@ -33,9 +33,10 @@ async def _suggest(
     target = CompletionTarget(
         document=doc.source,
         position=cursor,
-        path=relative_path(doc.path, ls.roots),
+        path=relative_path(doc.location, ls.roots),
         language_id=doc.language_id,
         key=uri,
+        file=doc.path,
     )
     return await complete(runtime, target, manual=manual)
 

@@ -1,4 +1,7 @@
-"""Open documents: our own text copy and tree-sitter tree per URI, kept by incremental sync."""
+"""Open documents: our own text copy and tree-sitter tree per URI, kept by incremental sync,
+and where each document is: its file for `file:` URIs, else the path its URI names (an
+untitled document's name, the file a `git:` view shows), which is what the engine judges
+(`.env` is never sent, whatever the scheme)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
@@ -29,9 +33,24 @@ class OpenDocument:
     uri: str
     language_id: str
     source: SourceDocument
-    path: Path | None
+    path: Path | None  # on disk: `file:` URIs only
     version: int
     parse_timer: asyncio.TimerHandle | None = None
+    location: Path | None = None  # `path`, else what the URI names (see `uri_location`)
+
+
+def uri_location(uri: str) -> Path | None:
+    """The path a document's URI names: the file of a `file:` URI; for other schemes the
+    URI's path without its query (`untitled:Untitled-1` -> `Untitled-1`,
+    `git:/repo/.env?{...}` -> `/repo/.env`); None when it names none."""
+    fs_path = to_fs_path(uri)
+    if fs_path:
+        return Path(fs_path)
+    try:
+        path = unquote(urlsplit(uri).path)
+    except ValueError:
+        return None
+    return Path(path) if path.strip("/") else None
 
 
 class DocumentStore:
@@ -51,7 +70,9 @@ class DocumentStore:
         path = Path(fs_path) if fs_path else None
         language = language_for(item.language_id, str(path) if path else None)
         source = SourceDocument(item.text, language, encoding=self.encoding)
-        doc = OpenDocument(item.uri, item.language_id, source, path, item.version)
+        doc = OpenDocument(
+            item.uri, item.language_id, source, path, item.version, location=uri_location(item.uri)
+        )
         self._docs[item.uri] = doc
         return doc
 

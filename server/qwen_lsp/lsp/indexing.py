@@ -34,6 +34,7 @@ from qwen_lsp.engine import (
     files_saved,
     index_folders,
     indexes_to_rescan,
+    know_folders,
     save_indexes,
     typing_paused,
 )
@@ -58,6 +59,12 @@ class IndexingSession:
 
 
 # -- the build ----------------------------------------------------------------------------
+
+
+def _know_folders(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
+    """At initialize: files are judged by their folder's rules before the index is built."""
+    if ls.runtime is not None:
+        know_folders(ls.runtime, ls.roots)
 
 
 def start(ls: QwenLanguageServer) -> None:
@@ -231,6 +238,7 @@ def _watch_source_files(ls: QwenLanguageServer) -> None:
 
 def register(server: QwenLanguageServer) -> None:
     server.add_state(IndexingSession())
+    server.on_initialize.append(_know_folders)
     server.on_initialized.append(start)
     server.listen(types.TEXT_DOCUMENT_DID_OPEN, lambda params: did_open(server, params))
     server.listen(types.TEXT_DOCUMENT_DID_CHANGE, lambda params: did_change(server, params))

@@ -41,8 +41,9 @@ async def inspect_prompt_command(ls: QwenLanguageServer, *arguments: Any) -> dic
     target = CompletionTarget(
         document=doc.source,
         position=Position(line, character),
-        path=relative_path(doc.path, ls.roots),
+        path=relative_path(doc.location, ls.roots),
         language_id=doc.language_id,
+        file=doc.path,
     )
     # The tokenizer loads once (0.3 s) in a thread; the prompt is built on the event loop,
     # where the documents and the index change.

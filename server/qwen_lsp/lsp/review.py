@@ -85,8 +85,8 @@ async def review_document(ls: QwenLanguageServer, uri: str) -> None:
     if doc is None or runtime is None:
         log.debug("review asked for a document that is not open: %s", uri)
         return
-    path = relative_path(doc.path, ls.roots)
-    if (reason := why_not_reviewed(runtime, path, doc.source.size)) is not None:
+    path = relative_path(doc.location, ls.roots)
+    if (reason := why_not_reviewed(runtime, path, doc.source.size, doc.path)) is not None:
         log.info("no review: %s", reason)
         return
     version = doc.version
@@ -96,7 +96,9 @@ async def review_document(ls: QwenLanguageServer, uri: str) -> None:
             message = f"{p.done}/{p.total} chunks, {p.findings} findings"
             progress.report(message, 100 * p.done // max(p.total, 1))
 
-        reviewed = await review_open_file(runtime, doc.source, path, on_progress=report)
+        reviewed = await review_open_file(
+            runtime, doc.source, path, file=doc.path, on_progress=report
+        )
     if reviewed is None:
         return
     ls.state(ReviewSession).files[uri] = reviewed

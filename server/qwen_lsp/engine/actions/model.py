@@ -2,8 +2,7 @@
 
 What an action is asked on (`ActionTarget`), what the menu shows (`ActionOffer`), what running
 it gives (`ActionResult`: edits per file, or Markdown), an action ready to send (`ActionJob`),
-the one error a user sees when an action cannot give a result (`ActionFailed`), and how a file
-an action needs is read from disk (`read_file_text`).
+and the one error a user sees when an action cannot give a result (`ActionFailed`).
 """
 
 from __future__ import annotations
@@ -86,6 +85,8 @@ class ActionResult:
 
 
 ConfirmSpend = Callable[[str], Awaitable[bool]]
+# A file an action needs (the test file): its text, None when it does not exist yet; raises
+# ActionFailed when it may not be read.
 ReadText = Callable[[Path], "str | None"]
 
 
@@ -97,16 +98,6 @@ class ActionJob:
     messages: tuple[Message, ...]
     template_version: str
     interpret: Callable[[str], ActionResult]
-
-
-def read_file_text(path: Path) -> str | None:
-    """A file's text from disk; None when it does not exist."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ActionFailed(f"qwen-lsp: cannot read {path}: {exc}") from None
 
 
 # Action ids, as they travel in a code action's data.

@@ -1,5 +1,7 @@
 """Listing code actions: the AI actions that make sense at a place, found without calling a
-model, so an editor may ask at every cursor move."""
+model, so an editor may ask at every cursor move. A document whose text may not be sent
+(secrets, `exclude`, ignored by git, a link leading away: `Workspace.why_not_sent`, the same
+rule as completion) gets none."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from qwen_lsp.engine.actions.regions import (
     is_blank,
     region_for,
 )
+from qwen_lsp.engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +40,20 @@ TYPED_LANGUAGES = ("python", "typescript", "tsx")  # where "Add type hints" mean
 # -- listing: free --------------------------------------------------------------------------
 
 
-def offer_actions(settings: Settings, target: ActionTarget) -> list[ActionOffer]:
-    """The AI actions that make sense here, without calling a model."""
+def offer_actions(runtime: Runtime, target: ActionTarget) -> list[ActionOffer]:
+    """The AI actions that make sense here, without calling a model; none for a document
+    whose text may not be sent."""
+    if not runtime.settings.actions.enabled:
+        return []
+    refused = runtime.workspace.why_not_sent(target.file, target.path)
+    if refused is not None:
+        log.debug("no code actions: %s", refused)
+        return []
+    return offers_for(runtime.settings, target)
+
+
+def offers_for(settings: Settings, target: ActionTarget) -> list[ActionOffer]:
+    """The actions that fit the code at `target` (the settings allowing them)."""
     if not settings.actions.enabled:
         return []
     doc = target.document

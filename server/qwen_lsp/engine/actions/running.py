@@ -6,20 +6,24 @@ prompt from its template and asks it through the one paid call (`engine/ask.py`)
 the cache when the same action already ran on the same code with the same template, else
 exactly one call to the chat model, after the budget allows it or the user agrees to go over a
 reached limit. The answer becomes the smallest edits that apply it, or Markdown for "Explain".
-An answer that is empty or does not parse is refused with `ActionFailed` saying why: it changes
-nothing and is not cached, so asking again may do better. The ledger names this feature
-"action".
+Nothing runs on a document whose text may not be sent (the rule of listing and completion,
+checked again here: a client may run an action it was never offered), and the test file
+"Write unit tests" shows the model is read through the workspace's door. An answer that is
+empty or does not parse is refused with `ActionFailed` saying why: it changes nothing and is
+not cached, so asking again may do better. The ledger names this feature "action".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 from typing import Any
 
 from qwen_lsp import errors
 from qwen_lsp.config import CustomAction, Settings
 from qwen_lsp.context.budget import estimate_tokens
+from qwen_lsp.context.files import MISSING, Refusal
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.actions.edits import minimal_edits
 from qwen_lsp.engine.actions.model import (
@@ -42,7 +46,6 @@ from qwen_lsp.engine.actions.model import (
     ReadText,
     SpendDeclined,
     TextChange,
-    read_file_text,
 )
 from qwen_lsp.engine.actions.regions import (
     Region,
@@ -56,6 +59,7 @@ from qwen_lsp.engine.actions.templates import PromptSources, action_template
 from qwen_lsp.engine.actions.writing_tests import tests_job
 from qwen_lsp.engine.ask import Answer, Prompt, Question, cache_key, get_answer
 from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.engine.workspace import relative_path
 from qwen_lsp.model import GenerationRequest, Message
 from qwen_lsp.postprocess.answers import (
     code_changed,
@@ -87,13 +91,43 @@ async def run_action(
     *,
     confirm_spend: ConfirmSpend,
     prompts: PromptSources | None = None,
-    read_text: ReadText | None = None,
+    open_text: ReadText | None = None,
 ) -> ActionResult:
-    """Run the action `offer` names on `target`; raises ActionFailed when it cannot."""
-    read = read_text or read_file_text
+    """Run the action `offer` names on `target`; raises ActionFailed when it cannot.
+    `open_text`: the editor's text of a file open in it, None for one that is not open."""
+    refused = runtime.workspace.why_not_sent(target.file, target.path)
+    if refused is not None:
+        raise ActionFailed(f"qwen-lsp: {refused}; nothing was sent")
+    read = _workspace_reader(runtime, target, open_text)
     job = _prepare(runtime.settings, target, offer, prompts or PromptSources(), read)
     answer = await _ask(runtime, job, confirm_spend)
     return dataclasses.replace(answer.value, from_cache=answer.cached)
+
+
+def _workspace_reader(
+    runtime: Runtime, target: ActionTarget, open_text: ReadText | None
+) -> ReadText:
+    """How an action reads another file: judged by the workspace's rules first (a test file
+    that is a link to a key is not read, even when the editor has it open), then the
+    editor's text, else the disk through the door."""
+    workspace = runtime.workspace
+
+    def read(path: Path) -> str | None:
+        shown = relative_path(path, [target.root] if target.root else [])
+        refused = workspace.why_not_sent(path, shown)
+        if refused is not None:
+            raise ActionFailed(f"qwen-lsp: {refused}; nothing was sent")
+        text = open_text(path) if open_text is not None else None
+        if text is not None:
+            return text
+        got = workspace.read_file(path, target.root)
+        if isinstance(got, Refusal):
+            if got.kind == MISSING:
+                return None
+            raise ActionFailed(f"qwen-lsp: {shown}: {got.reason}; nothing was sent")
+        return got
+
+    return read
 
 
 def _prepare(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from qwen_lsp import errors
 from qwen_lsp.context.extract import CursorContext
@@ -24,7 +25,6 @@ from qwen_lsp.engine.completion.sessions import DocumentSession, Ticket
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import GenerationRequest, Position, PromptMode, Suggestion
 from qwen_lsp.postprocess import FilterContext, SyntaxProbe, process
-from qwen_lsp.privacy import is_excluded, is_sensitive_path
 from qwen_lsp.prompts import CompletionPrompt, Snippet, build_completion_prompt
 from qwen_lsp.spend import BudgetState
 
@@ -44,6 +44,7 @@ class CompletionTarget:
     path: str = ""  # relative to the workspace, as the model sees it
     language_id: str | None = None  # as the editor names it
     key: str = ""  # identifies the document across requests (its URI); default: `path`
+    file: Path | None = None  # where the document is on disk, when it is a file
 
 
 def unsuitable_file(runtime: Runtime, target: CompletionTarget) -> str | None:
@@ -65,10 +66,9 @@ def why_not_completed(runtime: Runtime, target: CompletionTarget) -> str | None:
         return "completions are turned off"
     if target.language_id in settings.completion.disabled_languages:
         return f"completions are off for {target.language_id}"
-    if is_excluded(target.path, settings.exclude):
-        return f"{target.path} matches the exclude setting"
-    if is_sensitive_path(target.path):
-        return f"{target.path} may hold secrets; its text is never sent"
+    refused = runtime.workspace.why_not_sent(target.file, target.path)
+    if refused is not None:
+        return refused
     if runtime.paused():
         return "waiting for the endpoint's rate limit to pass"
     return None

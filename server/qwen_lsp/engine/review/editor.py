@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from qwen_lsp import errors
 from qwen_lsp.context.parsing import SourceDocument
@@ -53,14 +54,15 @@ async def review_open_file(
     source: SourceDocument,
     path: str,
     *,
+    file: Path | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> ReviewedFile | None:
-    """Review the whole text of an open file (`path` relative to its workspace folder);
-    None, sending nothing, when the file must not be reviewed (`why_not_reviewed`: call it
-    first to tell the user why), or when a setting keeps the review from running. That, a
-    stopped run and failed chunks are told through the runtime, like a completion's
-    failures: once, in words a user can act on."""
-    if why_not_reviewed(runtime, path, source.size) is not None:
+    """Review the whole text of an open file (`path` relative to its workspace folder, `file`
+    where it is on disk, when it is a file); None, sending nothing, when the file must not be
+    reviewed (`why_not_reviewed`: call it first to tell the user why), or when a setting keeps
+    the review from running. That, a stopped run and failed chunks are told through the
+    runtime, like a completion's failures: once, in words a user can act on."""
+    if why_not_reviewed(runtime, path, source.size, file) is not None:
         return None
     chunks = whole_file_chunks(source, path, runtime.settings.review.chunk_tokens)
     try:

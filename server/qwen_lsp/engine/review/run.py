@@ -22,6 +22,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from qwen_lsp import errors
 from qwen_lsp.context.budget import request_tokens
@@ -36,7 +37,6 @@ from qwen_lsp.engine.review.prompt import (
 )
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import Finding, GenerationRequest, Usage
-from qwen_lsp.privacy import is_excluded, is_sensitive_path
 from qwen_lsp.spend import BudgetState
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,15 @@ class RunStopped(errors.QwenLspError):
         self.after = after
 
 
-def why_not_reviewed(runtime: Runtime, path: str, size: int) -> str | None:
-    """Why a file must not be reviewed (its text would leave the machine), or None."""
-    if is_excluded(path, runtime.settings.exclude):
-        return f"{path} matches the exclude setting"
-    if is_sensitive_path(path):
-        return f"{path} may hold secrets"
+def why_not_reviewed(
+    runtime: Runtime, path: str, size: int, file: Path | None = None
+) -> str | None:
+    """Why a document must not be reviewed (its text would leave the machine), or None:
+    `path` as the model sees it, `file` where it is on disk (the workspace's door judges
+    both: secrets, `exclude`, ignore rules, links leading away)."""
+    refused = runtime.workspace.why_not_sent(file, path)
+    if refused is not None:
+        return refused
     if size > runtime.settings.max_file_size:
         return f"{path} is larger than maxFileSize"
     return None
