@@ -4,12 +4,14 @@ path outside the repository is a usage error, said in one line."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.cli.helpers import APP, answer, check_env, run_check
+from tests.gitrepo import git
+
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
 
 # Markers the redactor leaves alone, so only never reading the files keeps them home.
 AWS = "aws_secret_access_key = PLANTED-AWS-7f3a"
@@ -17,15 +19,6 @@ TOKEN = "PLANTED-CI-TOKEN-91c2"
 GIT_CONFIG = "PLANTED-GITCONFIG-3b1f"
 ENV = "PLANTED-ENV-5d8e"
 MARKERS = ("PLANTED-AWS-7f3a", TOKEN, GIT_CONFIG, ENV)
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture

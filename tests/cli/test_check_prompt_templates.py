@@ -17,6 +17,8 @@ import pytest
 from tests.cli.helpers import APP, answer, check_env, run_check, user_messages
 from tests.fakes.llm_server import FakeLLM
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 MARKER = "AWS_SECRET_ACCESS_KEY=planted-marker-d41c"
 
 

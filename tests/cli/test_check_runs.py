@@ -3,12 +3,12 @@ the endpoint misbehaves. The real CLI against the fake LLM, on real files and re
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.cli.helpers import APP, answer, check_env, finding, run_check, user_messages
+from tests.gitrepo import git
 
 LEAK = finding(5, 6)
 
@@ -68,16 +68,6 @@ def test_an_edit_near_the_top_costs_only_the_chunks_it_touched(project: Path, fa
 
 
 # -- --diff -------------------------------------------------------------------------------------
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 BEFORE = """def parse(text):

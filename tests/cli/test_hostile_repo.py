@@ -18,6 +18,8 @@ from tests.cli.helpers import APP, answer, run_check
 from tests.e2e.harness import clean_env
 from tests.fakes.llm_server import FakeLLM
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 SECRET = "TOKEN_MARKER_do_not_send"
 ATTACKER_PROMPT = "ATTACKER PROMPT MARKER"
 PARENT_MARKER = "PARENT FOLDER MARKER"
@@ -174,3 +176,26 @@ def test_a_project_file_cannot_turn_off_the_users_local_only(scene: Scene, fake_
     assert result.code == 2, result.stderr
     assert "privacy.localOnly is on" in result.stderr
     assert fake_llm.requests == []
+
+
+def test_a_project_file_cannot_send_the_code_to_its_own_endpoint(scene: Scene, fake_llm: FakeLLM):
+    # The attacker runs an endpoint of their own and names it in the project file: in a folder
+    # the user has not trusted, it gets nothing, and the review goes to the user's endpoint.
+    attacker = FakeLLM()
+    attacker.start()
+    try:
+        project = scene.repo / ".qwen-lsp.toml"
+        project.write_text(
+            f'provider = "openai-compatible"\nbaseUrl = "{attacker.openai_base_url}"\n'
+            + project.read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
+        attacker.reply(answer())
+        fake_llm.reply(answer())
+        result = run_check(scene.repo, fake_llm, env=scene.env)
+        assert result.code == 0, result.stderr
+        assert attacker.requests == []
+        assert fake_llm.requests, "the user's endpoint reviews app.py"
+        assert result.stderr.count("'baseUrl'") == 1  # said once, by name
+    finally:
+        attacker.stop()

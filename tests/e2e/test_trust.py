@@ -17,6 +17,8 @@ import pytest
 from tests.e2e.harness import clean_env, cursor_of, inline_texts, open_file, running_server
 from tests.fakes.llm_server import FakeLLM
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 DOCUMENT = "def add(a, b):\n    return █\n"
 
 

@@ -26,6 +26,8 @@ from tests.e2e.test_actions import (
 )
 from tests.e2e.test_context import indexing_done
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 CODE = "def add(a, b):\n    return a + b\n"
 WHOLE = types.Range(types.Position(0, 0), types.Position(1, 16))
 

@@ -14,6 +14,8 @@ from qwen_lsp.cache import AnswerCache
 from qwen_lsp.model import Generation, Usage
 from tests.fakes.planted_cache import plant_new_format, plant_old_format
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 ANSWER = Generation(texts=("a + b",), usage=Usage(12, 3), model="m")
 KEY = "0" * 64
 

@@ -24,21 +24,13 @@ from qwen_lsp.context.files import (
     Refusal,
     WorkspaceFiles,
 )
+from tests.gitrepo import git
 
 CODE = "def handler(request):\n    return request.user\n"
 AWS_MARKER = "aws_secret_access_key = PLANTED-AWS-MARKER"
 TOKEN_MARKER = "https://x-access-token:PLANTED-CI-TOKEN@github.com/o/r"
 ENV_MARKER = "API_TOKEN=PLANTED-ENV-MARKER"
 LOCAL_MARKER = "PLANTED-LOCAL-NOTES"
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture

@@ -31,6 +31,8 @@ from qwen_lsp.prompts import (
     packaged_template,
 )
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 MARKER = "AWS_SECRET_ACCESS_KEY=planted-marker-7f3a"
 LINK = "it is a symbolic link"
 

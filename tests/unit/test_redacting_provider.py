@@ -19,6 +19,8 @@ from qwen_lsp.redaction import PLACEHOLDER_STEMS
 from tests.fakes.llm_server import FakeLLM
 from tests.secrets_corpus import CorpusFile, build_corpus
 
+pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
+
 KEY = "sk-test-0123456789abcdef"  # the endpoint's own key; prompts never hold it
 STEM = PLACEHOLDER_STEMS[0]
 FIM_MODEL = "qwen2.5-coder-7b"
