@@ -357,6 +357,7 @@ class AnswerCache:
 
     def clear(self) -> int:
         """Empty the cache; an earlier version's cache, never read, is removed whole."""
+        self.drain()  # a write still queued would put an answer back after the clear
         removed = len(self._memory)
         self._memory.clear()
         if self.old_format and self.directory is not None:

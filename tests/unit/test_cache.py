@@ -141,3 +141,13 @@ def test_a_full_disk_degrades_to_memory_with_one_warning(tmp_path: Path):
     cache.set("k2", ANSWER)
     assert cache.degraded and "disk is full" in cache.warning
     assert cache.get("k") == ANSWER and cache.get("k2") == ANSWER
+
+
+def test_clear_waits_for_answers_still_being_written(tmp_path):
+    cache = AnswerCache(tmp_path / "answers", size_limit_mb=8)
+    for n in range(200):  # enough queued writes that some are still pending at the clear
+        cache.set(f"key-{n}", Generation(texts=(f"answer {n}",)), background=True)
+    cache.clear()
+    cache.drain()
+    assert all(cache.get(f"key-{n}") is None for n in range(200))
+    cache.close()
