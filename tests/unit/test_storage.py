@@ -4,10 +4,7 @@ log line or a message is one line however its data is made."""
 from __future__ import annotations
 
 import logging
-import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,17 +14,9 @@ from qwen_lsp.providers.probing import ModeMemory
 from qwen_lsp.providers.wire import redact
 from qwen_lsp.spend import Ledger
 from qwen_lsp.storage import open_database, prepare_cache_root, private_dir, private_file
+from tests.umask import umask
 
 UMASKS = [0o022, 0o000, 0o277]  # the last takes away bits a store needs
-
-
-@contextmanager
-def umask(mask: int) -> Iterator[None]:
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def mode(path: Path) -> int:
