@@ -29,7 +29,7 @@ def hostile(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q")
-    git(repo, "config", "remote.origin.url", f"https://x-access-token:{TOKEN}@github.com/o/r")
+    git(repo, "config", "remote.origin.url", f"https://x-access-token:{TOKEN}@git.invalid/o/r")
     git(repo, "config", "ci.owner", GIT_CONFIG)
     (repo / ".gitignore").write_text(".env\n", encoding="utf-8")
     (repo / ".env").write_text(f"# owner: {ENV}\nAPI_TOKEN=abc123\n", encoding="utf-8")

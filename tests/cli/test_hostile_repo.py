@@ -8,7 +8,6 @@ the user's own and outranks any project file, so testing through it would prove 
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from tests.cli.helpers import APP, answer, run_check
 from tests.e2e.harness import clean_env
 from tests.fakes.llm_server import FakeLLM
+from tests.gitrepo import git
 
 pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
 
@@ -82,7 +82,7 @@ def scene(tmp_path: Path, fake_llm: FakeLLM) -> Scene:
     )
     repo = tmp_path / "hostile"
     repo.mkdir()
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    git(repo, "init", "-q")
     (repo / "app.py").write_text(APP, encoding="utf-8")
     (repo / "secret_dir").mkdir()
     (repo / "secret_dir" / "creds.py").write_text(f'TOKEN = "{SECRET}"\n', encoding="utf-8")

@@ -83,7 +83,8 @@ async def test_generated_secrets_never_reach_the_endpoint(fake_llm, tmp_path: Pa
 
     from tests.secrets_corpus import build_corpus
 
-    corpus = build_corpus(int.from_bytes(os.urandom(4), "big"))
+    seed = int.from_bytes(os.urandom(4), "big")  # a fresh corpus each run, named on failure
+    corpus = build_corpus(seed)
     base = fake_llm.dashscope_base_url if provider == "dashscope" else fake_llm.openai_base_url
     options = {"provider": provider, "baseUrl": base, "promptMode": mode}
     env = clean_env(tmp_path, DASHSCOPE_API_KEY="sk-test-key-for-the-fake")
@@ -99,7 +100,7 @@ async def test_generated_secrets_never_reach_the_endpoint(fake_llm, tmp_path: Pa
     bodies = json.dumps([request.body for request in fake_llm.requests])
     assert len(fake_llm.requests) == len(corpus)
     leaked = [f"{f.name}: {p.shape}" for f in corpus for p in f.planted if p.value in bodies]
-    assert leaked == []
+    assert leaked == [], f"corpus seed {seed}"
 
 
 async def test_an_action_that_echoes_a_redacted_line_writes_the_real_value(

@@ -94,7 +94,9 @@ async def test_a_setting_that_holds_a_line_of_shell_is_logged_and_shown_as_data(
     env = clean_env(tmp_path)
     options = {"provider": "openai-compatible", "baseUrl": fake_llm.openai_base_url}
     async with running_server(project, env, init_options=options) as client:
-        assert await eventually(lambda: len(client.messages) >= 2)
+        assert await eventually(
+            lambda: sum("unknown setting" in m.message for m in client.messages) >= 2
+        )
         shown = [m.message for m in client.messages if "unknown setting" in m.message]
     assert f"unknown setting 'x\\n{SHELL_LINE}\\n' ignored" in shown[0]
     assert "unknown setting 'title\\x1b]0;owned\\x07\\x1b[2J' ignored" in shown[1]

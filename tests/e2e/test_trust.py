@@ -8,7 +8,6 @@ project file and would make the test prove nothing.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from tests.e2e.harness import (
     running_server,
 )
 from tests.fakes.llm_server import FakeLLM
+from tests.gitrepo import git
 
 pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
 
@@ -45,7 +45,7 @@ async def test_a_project_file_cannot_move_the_cache_or_the_log(
     )
     root = tmp_path / "hostile"
     root.mkdir()
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    git(root, "init", "-q")
     evil_log = home / "evil.log"
     (root / ".qwen-lsp.toml").write_text(
         f'model = "project-model"\nlogFile = "{evil_log.as_posix()}"\n'

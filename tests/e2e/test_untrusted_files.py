@@ -6,7 +6,6 @@ gets no completion unless the user opts in with `privacy.sendIgnoredFiles`."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -25,6 +24,7 @@ from tests.e2e.test_actions import (
     warnings_since,
 )
 from tests.e2e.test_context import indexing_done
+from tests.gitrepo import git
 
 pytestmark = pytest.mark.attack  # the hostile-repository suite: `pytest -m attack`
 
@@ -123,7 +123,7 @@ async def test_no_code_action_for_a_secrets_document(fake_llm, tmp_path: Path, n
 
 
 def ignored_workspace(root: Path) -> str:
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    git(root, "init", "-q")
     (root / ".gitignore").write_text("scratch/\n", encoding="utf-8")
     return "def total(values):\n    return sum(values) + PLANTED_IGNORED\n"
 

@@ -28,7 +28,7 @@ from tests.gitrepo import git
 
 CODE = "def handler(request):\n    return request.user\n"
 AWS_MARKER = "aws_secret_access_key = PLANTED-AWS-MARKER"
-TOKEN_MARKER = "https://x-access-token:PLANTED-CI-TOKEN@github.com/o/r"
+TOKEN_MARKER = "https://x-access-token:PLANTED-CI-TOKEN@git.invalid/o/r"
 ENV_MARKER = "API_TOKEN=PLANTED-ENV-MARKER"
 LOCAL_MARKER = "PLANTED-LOCAL-NOTES"
 

@@ -501,12 +501,25 @@ def _in_git_dir(relative: str) -> bool:
 # -- git ---------------------------------------------------------------------------------------
 
 
+def git_command(*args: str) -> list[str]:
+    """A git command line that a repository's own config cannot turn into running a program
+    (`core.fsmonitor` names one git would start). Every git call goes through it."""
+    return [
+        "git",
+        "-c",
+        "core.fsmonitor=false",
+        "-c",
+        "core.quotePath=false",
+        *args,
+    ]
+
+
 def _git(
     root: Path, *args: str, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes] | None:
     try:
         return subprocess.run(
-            ["git", *args],
+            git_command(*args),
             cwd=root,
             input=stdin,
             capture_output=True,
@@ -534,7 +547,7 @@ def _git_files(root: Path, paths: Sequence[str]) -> list[str] | None:
         "--exclude-standard",
         "--deduplicate",
         "--",
-        *paths,
+        *(f":(literal){path}" for path in paths),  # a file named `*.py` is a file, not a glob
     )
     if done is None or done.returncode != 0:
         return None

@@ -21,7 +21,7 @@ from pathlib import Path, PurePath
 
 from qwen_lsp.config import ContextSettings, Settings
 from qwen_lsp.context.extract import CursorContext
-from qwen_lsp.context.files import GIT, ReadPolicy, Refusal, WorkspaceFiles
+from qwen_lsp.context.files import GIT, ReadPolicy, Refusal, WorkspaceFiles, git_command
 from qwen_lsp.context.index import IndexPolicy, Snapshot, WorkspaceIndex
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.context.ranking import assemble
@@ -73,7 +73,7 @@ def workspace_folder(path: Path) -> Path:
     start = path.parent if path.is_file() else path
     try:
         done = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
+            git_command("rev-parse", "--show-toplevel"),
             cwd=start,
             capture_output=True,
             text=True,

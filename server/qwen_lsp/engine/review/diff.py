@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qwen_lsp.context.files import git_command
 from qwen_lsp.errors import QwenLspError
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -101,7 +102,7 @@ def _ranges(lines: list[int]) -> tuple[tuple[int, int], ...]:
 def _git(args: Sequence[str], cwd: Path) -> str:
     try:
         done = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
+            git_command(*args),
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -136,6 +137,7 @@ def git_changes(ref: str, paths: Sequence[str], cwd: Path) -> list[ChangedFile]:
             "--relative",
             "--no-color",
             "--no-ext-diff",
+            "--no-textconv",  # a textconv driver is a program the repository names
             "--unified=0",
             "--find-renames",
             base,
