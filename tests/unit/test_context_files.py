@@ -223,3 +223,18 @@ def test_judging_a_listing_spawns_git_a_few_times_not_per_file(
         assert door.check(path) is None
     assert not [p for p in listed if "ignored_link" in p or p.startswith("generated/")]
     assert len(calls) <= 3, calls  # is it a work tree, ls-files, one check-ignore for the links
+
+
+def test_a_gitignore_that_is_a_fifo_or_a_link_out_is_not_read_outside_git(tmp_path: Path):
+    # Outside a git work tree the door reads the .gitignore files itself: a FIFO there must not
+    # hang the listing, and a link must not make a file outside the folder its rules.
+    root = tmp_path / "plain"
+    (root / "pkg").mkdir(parents=True)
+    os.mkfifo(root / ".gitignore")
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("*.py\n", encoding="utf-8")
+    (root / "pkg" / ".gitignore").symlink_to(elsewhere)
+    (root / "pkg" / "a.py").write_text("x\n", encoding="utf-8")
+    door = WorkspaceFiles(root)
+    assert not door.is_ignored("pkg/a.py")
+    assert "pkg/a.py" in door.list()

@@ -233,26 +233,11 @@ class WorkspaceFiles:
         if isinstance(located, Refusal):
             return located
         relative, real, _ = located
-        flags = os.O_RDONLY | _NO_FOLLOW | _NON_BLOCKING | getattr(os, "O_BINARY", 0)
-        try:
-            fd = os.open(real, flags)
-        except FileNotFoundError:
-            return Refusal(relative, MISSING, "no such file")
-        except OSError as exc:
-            return Refusal(relative, UNREADABLE, exc.strerror or str(exc))
         limit = self.policy.max_file_size
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                return Refusal(relative, SPECIAL, "not a regular file")
-            if info.st_size > limit:
-                return Refusal(relative, LARGE, f"larger than maxFileSize ({limit} bytes)")
-            try:
-                data = handle.read(limit + 1)
-            except OSError as exc:
-                return Refusal(relative, UNREADABLE, exc.strerror or str(exc))
-        if len(data) > limit:  # grew since the stat
-            return Refusal(relative, LARGE, f"larger than maxFileSize ({limit} bytes)")
+        opened = read_regular_file(real, limit)
+        if isinstance(opened, Refusal):
+            return Refusal(relative, opened.kind, opened.reason)
+        data, info = opened
         head = data[:HEAD_BYTES]
         if b"\x00" in head:
             return Refusal(relative, BINARY, "binary")
@@ -482,6 +467,36 @@ class WorkspaceFiles:
 
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in opens at once, then is refused
+_GITIGNORE_LIMIT = 1_000_000  # bytes of one .gitignore read outside a git work tree
+
+
+def read_regular_file(
+    path: str | os.PathLike[str], limit: int
+) -> tuple[bytes, os.stat_result] | Refusal:
+    """The bytes of the regular file at `path`, opened without following a final link and
+    without blocking (a FIFO opens at once, then is refused), at most `limit` bytes; or why not.
+    The Refusal's path is `path` as given."""
+    name = os.fspath(path)
+    flags = os.O_RDONLY | _NO_FOLLOW | _NON_BLOCKING | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(name, flags)
+    except FileNotFoundError:
+        return Refusal(name, MISSING, "no such file")
+    except OSError as exc:
+        return Refusal(name, UNREADABLE, exc.strerror or str(exc))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return Refusal(name, SPECIAL, "not a regular file")
+        if info.st_size > limit:
+            return Refusal(name, LARGE, f"larger than maxFileSize ({limit} bytes)")
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            return Refusal(name, UNREADABLE, exc.strerror or str(exc))
+    if len(data) > limit:  # grew since the stat
+        return Refusal(name, LARGE, f"larger than maxFileSize ({limit} bytes)")
+    return data, info
 
 
 def _under(path: str, base: str) -> str | None:
@@ -644,11 +659,11 @@ class _Ignores:
     def _folder_rules(self, folder: str) -> list[_Rule]:
         rules = self._rules.get(folder)
         if rules is None:
-            file = self._root / folder / ".gitignore"
-            try:
-                lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                lines = []
+            # The repository's own file: no link followed, no FIFO, no endless device.
+            read = read_regular_file(self._root / folder / ".gitignore", _GITIGNORE_LIMIT)
+            lines = (
+                [] if isinstance(read, Refusal) else read[0].decode("utf-8", "replace").splitlines()
+            )
             rules = [rule for line in lines if (rule := _compile(line))]
             self._rules[folder] = rules
         return rules
