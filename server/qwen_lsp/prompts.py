@@ -167,13 +167,10 @@ def configured_folder(setting: str, value: str, *, holds: str = "") -> TemplateF
 
 
 class PromptLibrary:
-    """Finds templates by name (`completion/chat.system`): in `folders` first, then shipped."""
-
-    def __init__(self, folders: Sequence[TemplateFolder] = ()) -> None:
-        self._folders = tuple(folders)
+    """The shipped templates by name (`completion/chat.system`), for the completion prompts."""
 
     def get(self, name: str) -> Template:
-        return load_template(name, self._folders)
+        return load_template(name)
 
 
 def load_template(name: str, folders: Sequence[TemplateFolder] = ()) -> Template:

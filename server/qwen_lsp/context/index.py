@@ -353,9 +353,10 @@ class WorkspaceIndex:
                 return ""
         else:
             reason = "generated" if is_generated(got.data[:HEAD_BYTES]) else None
-        if reason is not None or isinstance(got, Refusal):
-            self._put(FileEntry(path, "", size, mtime, "", skipped=reason or "binary"))
-            return reason or "binary"
+        if reason is not None:
+            self._put(FileEntry(path, "", size, mtime, "", skipped=reason))
+            return reason
+        assert not isinstance(got, Refusal)  # every refusal above has a reason or returned
         data = got.data
         digest = _digest(data)
         entry = self._entries.get(path)
