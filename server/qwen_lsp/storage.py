@@ -70,6 +70,15 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def write_text_no_follow(path: Path, text: str) -> None:
+    """Write `text` to `path` (a report, a baseline: readable like any file the user makes),
+    refusing a symbolic link there: a repository may commit one that points at `~/.bashrc`."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o666)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def tighten_file(path: Path) -> None:
     """Make an existing file of ours 0600 (written by an earlier version); gone is fine."""
     _tighten(path, PRIVATE_FILE)

@@ -84,3 +84,23 @@ def test_a_path_outside_the_repository_is_a_usage_error_in_one_line(
     [line] = result.stderr.strip().splitlines()
     assert outside in line and "outside" in line
     assert fake_llm.requests == []
+
+
+def test_a_committed_link_is_never_written_through(tmp_path: Path, fake_llm):
+    # The repository commits its baseline and report names as links to the user's files:
+    # --write-baseline and --output refuse them and leave those files as they were.
+    home = tmp_path / "home"
+    home.mkdir()
+    bashrc, profile = home / ".bashrc", home / ".profile"
+    bashrc.write_text("# mine\n", encoding="utf-8")
+    profile.write_text("# mine too\n", encoding="utf-8")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "app.py").write_text(APP, encoding="utf-8")
+    (repo / ".qwen-lsp-baseline.json").symlink_to(bashrc)
+    (repo / "report.json").symlink_to(profile)
+    fake_llm.reply(answer())
+    assert run_check(repo, fake_llm, "--write-baseline").code == 2
+    assert run_check(repo, fake_llm, "--format", "json", "--output", "report.json").code == 2
+    assert bashrc.read_text(encoding="utf-8") == "# mine\n"
+    assert profile.read_text(encoding="utf-8") == "# mine too\n"

@@ -48,6 +48,7 @@ from qwen_lsp.model import SEVERITIES, Finding
 from qwen_lsp.reporting import FORMATS, Report, RunSummary, render
 from qwen_lsp.reporting.baseline import BaselineError, baseline_text, load_baseline
 from qwen_lsp.reporting.github import render_github
+from qwen_lsp.storage import write_text_no_follow
 
 FAIL_LEVELS = (*SEVERITIES, "none")
 DEFAULT_BASELINE = ".qwen-lsp-baseline.json"
@@ -361,7 +362,11 @@ def _finish(
         if problem:
             console.say(f"{target} not written: the review is incomplete")
             return EXIT_PROBLEM
-        target.write_text(baseline_text(findings), encoding="utf-8")
+        try:
+            write_text_no_follow(target, baseline_text(findings))
+        except OSError as exc:  # a symbolic link there is refused (ELOOP)
+            console.say(f"cannot write {target}: {exc.strerror or exc}")
+            return EXIT_PROBLEM
         console.say(f"wrote {len(findings)} findings to {target}")
         return EXIT_OK
     report = Report(findings, summary, __version__)
@@ -412,7 +417,7 @@ def _write_report(
     if options.output:
         target = root / options.output
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        write_text_no_follow(target, text)
         console.say(f"report written to {target}")
     else:
         stdout.write(text)
@@ -475,7 +480,7 @@ def _dry_run(runtime: Runtime, work: Work, out: TextIO) -> None:
     print("qwen-lsp --check --dry-run: nothing is sent.", file=out)
     for p in previews:
         chunk = p.chunk
-        where = f"{chunk.path}:{chunk.start}-{chunk.end}"
+        where = f"{escape_controls(chunk.path)}:{chunk.start}-{chunk.end}"  # a repository's name
         reviewed = (
             "all lines"
             if chunk.reviewed_lines == len(chunk.lines)

@@ -177,7 +177,9 @@ class Workspace:
 
     def files(self, root: Path) -> WorkspaceFiles:
         """The door of the folder `root` (its index's, when it has one)."""
-        root = root.resolve()
+        return self._door(root.resolve())
+
+    def _door(self, root: Path) -> WorkspaceFiles:
         index = self._indexes.get(root)
         if index is not None:
             return index.files
@@ -190,7 +192,7 @@ class Workspace:
         """The door of the innermost workspace folder holding `path` (links not followed)."""
         best: tuple[int, WorkspaceFiles] | None = None
         for root in dict.fromkeys([*self._indexes, *self._folders]):
-            door = self.files(root)
+            door = self._door(root)  # both lists hold resolved folders
             relative = door.relative(path)
             if relative is not None and (best is None or len(relative) < best[0]):
                 best = (len(relative), door)
