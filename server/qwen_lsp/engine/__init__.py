@@ -23,7 +23,6 @@ _EXPORTS: dict[str, str] = {
     "relative_path": "workspace",
     # what the session shows about itself
     "SessionStatus": "status",
-    "SpendStats": "status",
     "on_status_change": "status",
     "session_status": "status",
     "spend_stats": "status",
@@ -107,7 +106,6 @@ __all__ = [
     "Runtime",
     "SessionStatus",
     "SpendDeclined",
-    "SpendStats",
     "TextChange",
     "Workspace",
     "build_indexes",
@@ -200,7 +198,6 @@ if TYPE_CHECKING:
     from qwen_lsp.engine.runtime import KEY_HELP, Runtime
     from qwen_lsp.engine.status import (
         SessionStatus,
-        SpendStats,
         on_status_change,
         session_status,
         spend_stats,
