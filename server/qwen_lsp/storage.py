@@ -110,7 +110,7 @@ def open_database(path: Path, *, timeout: float) -> sqlite3.Connection:
     can hold triggers and views: with `trusted_schema` off they can call no function that
     has side effects, and `cell_size_check` makes a damaged page an error, not a crash.
     """
-    private_file(path)
+    _database_file(path)
     for suffix in _SQLITE_SIDE_FILES:
         tighten_file(path.with_name(path.name + suffix))
     db = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False, isolation_level=None)
@@ -122,6 +122,23 @@ def open_database(path: Path, *, timeout: float) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _database_file(path: Path) -> None:
+    """Create database `path` 0600, or make the existing one 0600, WITHOUT opening it when it
+    exists: closing any descriptor of a SQLite file drops every lock this process holds on it
+    (POSIX record locks), so a connection opened in a second thread would silently lose the
+    first one's writes. A symbolic link in its place is refused."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        os.close(os.open(path, flags | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE))
+        os.chmod(path, PRIVATE_FILE)  # whatever the umask took away or left
+    except FileExistsError:
+        if path.is_symlink():
+            raise OSError(
+                errno.ELOOP, "a symbolic link stands where the database should", str(path)
+            ) from None
+        _tighten(path, PRIVATE_FILE)
 
 
 def _tighten(path: Path, mode: int) -> None:
