@@ -471,6 +471,15 @@ class Settings:
             trust="user-only",
         ),
     )
+    server_kind: Literal["auto", "ollama", "llamacpp", "vllm", "generic"] = field(
+        default="auto",
+        metadata=_doc(
+            "openai-compatible: which server baseUrl is, so FIM goes the way it takes raw "
+            "prompts (Ollama: /api/generate raw; llama.cpp: /infill with the other files; vllm "
+            "or generic: /v1/completions); auto asks the server once.",
+            trust="trusted-only",
+        ),
+    )
     prompt_mode: Literal["auto", "fim", "partial", "chat"] = field(
         default="auto",
         metadata=_doc(

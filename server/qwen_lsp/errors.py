@@ -66,13 +66,24 @@ class UnsupportedMode(ProviderError):
     kind = "unsupported-mode"
 
 
+class PromptTooLong(ProviderError):
+    """400 saying the prompt exceeds the model's context ("maximum context length"): the
+    request was too long, the mode itself works."""
+
+    kind = "context-length"
+
+
 class EndpointPaused(ProviderError):
     """Nothing was sent: the circuit breaker holds requests back for `retry_in` seconds, because
-    the endpoint kept failing or (`rate_limited`) asked to wait."""
+    the endpoint kept failing or (`rate_limited`) asked to wait; or (`halted`) the endpoint
+    refused the key or every prompt mode, so nothing goes out until the settings change."""
 
     kind = "paused"
 
-    def __init__(self, message: str, *, retry_in: float, rate_limited: bool) -> None:
+    def __init__(
+        self, message: str, *, retry_in: float, rate_limited: bool, halted: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_in = retry_in
         self.rate_limited = rate_limited
+        self.halted = halted

@@ -1,4 +1,5 @@
-"""A fake LLM HTTP server on 127.0.0.1 that speaks the OpenAI and DashScope wires.
+"""A fake LLM HTTP server on 127.0.0.1 that speaks the OpenAI and DashScope wires, and the
+self-hosted servers' own (Ollama, the llama.cpp server, vLLM) when told to be one (`server`).
 
 Tests start it in-process (`FakeLLM`), editors and benchmarks run it as a separate process
 (`python -m tests.fakes.llm_server`, which prints `READY <url>` and serves until killed). It
@@ -7,6 +8,33 @@ DashScope's native text-generation API, streamed or not, with scripted replies s
 several chunks; it records every request, counts clients that hang up before the answer is
 complete, and injects faults (HTTP errors, hangs, malformed or truncated streams, dropped
 connections). Only the standard library is used, and nothing listens beyond the loopback.
+
+What each real endpoint does that a client can get wrong is mirrored, with its source:
+- DashScope's native text-generation API reads `input.prompt` as a user turn (Model Studio's
+  API reference documents no raw-prompt mode for it), so a FIM string sent there is answered
+  with chat prose, HTTP 200. Its OpenAI-compatible `/compatible-mode/v1/completions` takes raw
+  FIM prompts, documented (Model Studio "OpenAI compatible - Completions") for the Beijing
+  region only and for qwen-coder-turbo(-latest, -0919) and qwen2.5-coder-*-instruct:
+  `region` other than "beijing", or another model, gets an HTTP 400 saying so.
+- Ollama (`server="ollama"`) answers `GET /api/version` (server/routes.go); its
+  `/v1/completions` turns the request into a generate request without `raw` (openai/openai.go),
+  so the model's template applies: with a `suffix` the Qwen templates render FIM, without one an
+  instruct model reads the prompt as a user turn and answers prose; it has no `n` (one choice).
+  `POST /api/generate` with `"raw": true` takes the prompt verbatim and streams JSON lines
+  (docs/api.md).
+- The llama.cpp server (`server="llamacpp"`) answers `GET /props` and `GET /health`, takes the
+  raw prompt on `/v1/completions` and serves `POST /infill` with `input_prefix`, `input_suffix`
+  and `input_extra` chunks of `{"filename", "text"}` (tools/server/README.md), streamed as
+  server-sent events of `{"content", "stop"}`.
+- vLLM (`server="vllm"`) answers `GET /version` and takes the raw prompt on `/v1/completions`
+  (vllm/entrypoints/openai/api_server.py), `n` included.
+- OpenAI's reasoning models (gpt-5*, o1/o3/o4*, and any name in `reasoning_models`) refuse
+  `max_tokens`, a `temperature` or `top_p` other than the default, and `stop` with an HTTP 400
+  `invalid_request_error` whose `code` is `unsupported_parameter` / `unsupported_value`
+  (OpenAI API reference, reasoning models); the o-series knows no "minimal" effort.
+- A prompt over `context_limit` tokens gets the HTTP 400 each server sends for it ("This
+  model's maximum context length is ..." on the OpenAI wires, as vLLM and OpenAI word it;
+  "Range of input length should be ..." on DashScope's native wire).
 """
 
 from __future__ import annotations
@@ -37,6 +65,17 @@ __all__ = [
 ]
 
 OPENAI_CHAT_PATHS = ("/v1/chat/completions", "/compatible-mode/v1/chat/completions")
+COMPATIBLE_COMPLETIONS_PATH = "/compatible-mode/v1/completions"
+OLLAMA_GENERATE_PATH = "/api/generate"
+LLAMACPP_INFILL_PATH = "/infill"
+SERVER_KINDS = ("any", "ollama", "llamacpp", "vllm")
+# What an instruct model says when a FIM string reaches it as a user turn.
+PROSE = "Sure! Here is the code that goes in the middle:\n"
+# DashScope's documented FIM models on compatible-mode Completions (Beijing only).
+_DASHSCOPE_FIM = re.compile(
+    r"^(qwen-coder-turbo(-latest|-0919)?|qwen2\.5-coder-[0-9.]+b-instruct)$"
+)
+_REASONING = re.compile(r"^(gpt-5|o[1-9])([-.:_]|$)")
 OPENAI_COMPLETIONS_PATHS = ("/v1/completions", "/compatible-mode/v1/completions")
 DASHSCOPE_PATH = "/api/v1/services/aigc/text-generation/generation"
 
@@ -117,6 +156,12 @@ def _input_text(body: dict[str, Any], wire: str) -> str:
     source = body.get("input") if wire == "dashscope" else body
     if not isinstance(source, dict):
         return ""
+    if wire == "llamacpp-infill":
+        extra = source.get("input_extra") or []
+        chunks = [str(c.get("text", "")) for c in extra if isinstance(c, dict)]
+        return "".join(
+            [*chunks, str(source.get("input_prefix", "")), str(source.get("input_suffix", ""))]
+        )
     prompt = source.get("prompt")
     if isinstance(prompt, str):
         return prompt
@@ -135,6 +180,10 @@ def _wire_for(path: str) -> str | None:
         return "openai-completions"
     if path == DASHSCOPE_PATH:
         return "dashscope"
+    if path == OLLAMA_GENERATE_PATH:
+        return "ollama-generate"
+    if path == LLAMACPP_INFILL_PATH:
+        return "llamacpp-infill"
     return None
 
 
@@ -154,7 +203,16 @@ class FakeLLM:
         reply: str = DEFAULT_REPLY,
         latency: float = 0.0,
         chunk_delay: float = 0.0,
+        server: str = "any",
     ) -> None:
+        if server not in SERVER_KINDS:
+            raise ValueError(f"unknown server {server!r}: one of {SERVER_KINDS}")
+        # Which self-hosted server to be ("any": none of their own endpoints, every wire).
+        self.server = server
+        self.region = "beijing"  # DashScope's region this host plays
+        self.context_limit: int | None = None  # tokens; longer prompts get a 400
+        self.reasoning_models: set[str] = set()  # more names that behave as reasoning models
+        self.gets: list[str] = []  # paths of the GETs that say which server this is
         self._requested_port = port
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -275,6 +333,7 @@ class FakeLLM:
             self.service_times.clear()
             self.latency = 0.0
             self.chunk_delay = 0.0
+            self.gets.clear()
 
     # -- observation ---------------------------------------------------------------------
 
@@ -512,7 +571,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = self.fake._control(method, path[len("/_fake/") :], body)
             self._send_json(status, payload)
             return
+        if method == "GET" and self._identify(path):
+            return
         wire = _wire_for(path)
+        if wire in ("ollama-generate", "llamacpp-infill") and not self._serves(wire):
+            wire = None
         if wire is None:
             self._send_error_status(
                 404, "dashscope" if "/api/" in path else "openai-chat", "no such endpoint"
@@ -529,13 +592,102 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_status(400, wire, problem)
             return
         assert isinstance(body, dict)
+        refused = self._refusal(path, wire, body)
+        if refused:
+            self._send_error_status(400, wire, refused[0], code=refused[1])
+            return
         self._answer(wire, body, stream)
         self.fake.service_times.append(time.perf_counter() - self._started)
+
+    def _identify(self, path: str) -> bool:
+        """Answer the GETs each server is recognised by; False: not one of them here."""
+        kind = self.fake.server
+        answers = {
+            # ollama server/routes.go: GET /api/version
+            ("ollama", "/api/version"): {"version": "0.12.6"},
+            # llama.cpp tools/server: GET /props, GET /health
+            ("llamacpp", "/props"): {
+                "default_generation_settings": {"n_ctx": 8192},
+                "total_slots": 1,
+                "model_path": "qwen2.5-coder-7b-q8_0.gguf",
+            },
+            ("llamacpp", "/health"): {"status": "ok"},
+            # vllm entrypoints/openai/api_server.py: GET /version
+            ("vllm", "/version"): {"version": "0.11.0"},
+        }
+        payload = answers.get((kind, path))
+        if path in ("/api/version", "/props", "/health", "/version"):
+            with self.fake._lock:
+                self.fake.gets.append(path)
+            if payload is None:
+                self._send_json(404, {"error": "not found"})
+                return True
+            self._send_json(200, payload)
+            return True
+        return False
+
+    def _serves(self, wire: str) -> bool:
+        kind = self.fake.server
+        return (wire, kind) in (("ollama-generate", "ollama"), ("llamacpp-infill", "llamacpp"))
+
+    def _refusal(self, path: str, wire: str, body: dict[str, Any]) -> tuple[str, str] | None:
+        """(message, code) of the HTTP 400 a real server sends for this request, if any."""
+        fake = self.fake
+        model = str(body.get("model") or "")
+        if path == COMPATIBLE_COMPLETIONS_PATH and (
+            fake.region != "beijing" or not _DASHSCOPE_FIM.match(model)
+        ):
+            return (
+                f"The model `{model}` does not support the completions API in this region",
+                "model_not_supported",
+            )
+        if fake.context_limit is not None:
+            tokens = estimate_tokens(_input_text(body, wire))
+            if tokens > fake.context_limit:
+                if wire == "dashscope":
+                    return (
+                        f"Range of input length should be [1, {fake.context_limit}]",
+                        "InvalidParameter",
+                    )
+                return (
+                    f"This model's maximum context length is {fake.context_limit} tokens. "
+                    f"However, you requested {tokens} tokens in the messages.",
+                    "context_length_exceeded",
+                )
+        if wire == "openai-chat" and (_REASONING.match(model) or model in fake.reasoning_models):
+            if "max_tokens" in body:
+                return (
+                    "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                    "Use 'max_completion_tokens' instead.",
+                    "unsupported_parameter",
+                )
+            for name in ("temperature", "top_p"):
+                if name in body and body[name] != 1:
+                    return (
+                        f"Unsupported value: '{name}' does not support {body[name]} with this "
+                        "model. Only the default (1) value is supported.",
+                        "unsupported_value",
+                    )
+            if "stop" in body:
+                return (
+                    "Unsupported parameter: 'stop' is not supported with this model.",
+                    "unsupported_parameter",
+                )
+            effort = body.get("reasoning_effort")
+            if effort == "minimal" and not model.startswith("gpt-5"):
+                return (
+                    "Unsupported value: 'reasoning_effort' does not support 'minimal' with "
+                    "this model. Supported values are: 'low', 'medium', and 'high'.",
+                    "unsupported_value",
+                )
+        return None
 
     @staticmethod
     def _wants_stream(wire: str, body: Any, headers: dict[str, str]) -> bool:
         if not isinstance(body, dict):
             return False
+        if wire in ("ollama-generate", "llamacpp-infill"):
+            return body.get("stream", True) is not False
         if wire != "dashscope":
             return body.get("stream") is True
         params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
@@ -549,8 +701,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _validate(wire: str, body: Any) -> str | None:
         if not isinstance(body, dict):
             return "the body is not a JSON object"
-        if not isinstance(body.get("model"), str) or not body["model"]:
-            return "model is required"
+        if wire != "llamacpp-infill" and (
+            not isinstance(body.get("model"), str) or not body["model"]
+        ):
+            return "model is required"  # llama.cpp serves the one model it loaded
         if wire == "dashscope":
             data = body.get("input")
             if not isinstance(data, dict) or not (data.get("prompt") or data.get("messages")):
@@ -558,19 +712,43 @@ class _Handler(BaseHTTPRequestHandler):
         elif wire == "openai-chat":
             if not isinstance(body.get("messages"), list) or not body["messages"]:
                 return "messages is required"
-        elif body.get("prompt") is None:
+        elif wire == "llamacpp-infill":
+            extra = body.get("input_extra", [])
+            if not isinstance(extra, list) or not all(
+                isinstance(c, dict)
+                and isinstance(c.get("filename"), str)
+                and isinstance(c.get("text"), str)
+                for c in extra
+            ):
+                return '"input_extra" must be an array of {"filename": string, "text": string}'
+            return None
+        elif wire == "openai-completions" and body.get("prompt") is None:
             return "prompt is required"
         return None
 
     def _send_error_status(
-        self, status: int, wire: str, message: str, retry_after: float | None = None
+        self,
+        status: int,
+        wire: str,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        code: str | None = None,
     ) -> None:
         headers = {}
         if status == 429:
             headers["Retry-After"] = f"{1 if retry_after is None else retry_after:g}"
-        if wire == "dashscope":
-            code = _DASHSCOPE_CODES.get(status, "InternalError" if status >= 500 else "BadRequest")
-            payload: dict[str, Any] = {
+        if wire == "ollama-generate":
+            payload: dict[str, Any] = {"error": message}  # ollama api/types.go StatusError
+        elif wire == "llamacpp-infill":
+            payload = {
+                "error": {"code": status, "message": message, "type": "invalid_request_error"}
+            }
+        elif wire == "dashscope":
+            code = code or _DASHSCOPE_CODES.get(
+                status, "InternalError" if status >= 500 else "BadRequest"
+            )
+            payload = {
                 "code": code,
                 "message": message,
                 "request_id": self._request_id,
@@ -580,7 +758,12 @@ class _Handler(BaseHTTPRequestHandler):
                 status, "server_error" if status >= 500 else "invalid_request_error"
             )
             payload = {
-                "error": {"message": message, "type": kind, "param": None, "code": str(status)}
+                "error": {
+                    "message": message,
+                    "type": kind,
+                    "param": None,
+                    "code": code or str(status),
+                }
             }
         self._send_json(status, payload, headers)
 
@@ -611,9 +794,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         n = body.get("n") if wire != "dashscope" else (body.get("parameters") or {}).get("n")
         n = n if isinstance(n, int) and 1 <= n <= 8 else 1
+        if fake.server in ("ollama", "llamacpp"):
+            n = 1  # no `n` there: one choice, index 0, whatever was asked
         texts = fake._take_texts(n)
-        model = body["model"]
+        if self._as_user_turn(wire, body):
+            texts = [PROSE + "```\n" + t + "\n```" for t in texts]
+        model = str(body.get("model") or "loaded-model")
         input_tokens = estimate_tokens(_input_text(body, wire))
+        if wire in ("ollama-generate", "llamacpp-infill"):
+            builder: Any = _NativeAnswer(wire, texts[0], model, input_tokens)
+            self._stream(builder.events(), builder.final_events(), kind)
+            return
         if wire == "dashscope":
             params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
             builder = _DashScopeAnswer(texts, params, input_tokens, self._request_id)
@@ -624,6 +815,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(builder.events(), builder.final_events(), kind)
         else:
             self._whole(builder.whole(), kind)
+
+    def _as_user_turn(self, wire: str, body: dict[str, Any]) -> bool:
+        """Whether the server wraps the prompt into a chat turn, so an instruct model answers
+        prose: DashScope's native `input.prompt`; Ollama's `/v1/completions` without a
+        `suffix` and `/api/generate` without `raw`, for a model whose tag is not a base one."""
+        if wire == "dashscope":
+            return isinstance((body.get("input") or {}).get("prompt"), str)
+        if self.fake.server != "ollama" or "base" in str(body.get("model")):
+            return False
+        if wire == "openai-completions":
+            return not body.get("suffix")
+        return wire == "ollama-generate" and body.get("raw") is not True
 
     def _whole(self, payload: dict[str, Any], kind: str | None) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -771,6 +974,56 @@ class _OpenAIAnswer:
             out.append(self._event([], self._usage()))
         out.append("data: [DONE]\n\n")
         return out
+
+
+class _NativeAnswer:
+    """Ollama `/api/generate` JSON lines (docs/api.md) or llama.cpp `/infill` server-sent
+    events (tools/server/README.md), one candidate."""
+
+    def __init__(self, wire: str, text: str, model: str, input_tokens: int) -> None:
+        self.ollama = wire == "ollama-generate"
+        self.text = text
+        self.model = model
+        self.input_tokens = input_tokens
+
+    def _line(self, payload: dict[str, Any]) -> str:
+        data = json.dumps(payload, ensure_ascii=False)
+        return data + "\n" if self.ollama else f"data: {data}\n\n"
+
+    def events(self) -> list[str]:
+        if self.ollama:
+            return [
+                self._line({"model": self.model, "response": p, "done": False})
+                for p in _pieces(self.text)
+            ]
+        return [self._line({"content": p, "stop": False, "index": 0}) for p in _pieces(self.text)]
+
+    def final_events(self) -> list[str]:
+        output = estimate_tokens(self.text)
+        if self.ollama:
+            return [
+                self._line(
+                    {
+                        "model": self.model,
+                        "response": "",
+                        "done": True,
+                        "done_reason": "stop",
+                        "prompt_eval_count": self.input_tokens,
+                        "eval_count": output,
+                    }
+                )
+            ]
+        return [
+            self._line(
+                {
+                    "content": "",
+                    "stop": True,
+                    "index": 0,
+                    "tokens_evaluated": self.input_tokens,
+                    "tokens_predicted": output,
+                }
+            )
+        ]
 
 
 class _DashScopeAnswer:

@@ -35,17 +35,24 @@ from tests.fakes.llm_server import FakeLLM
 MODEL = "qwen-coder-turbo"  # priced in the shipped table: CNY 2 in / 6 out per 1M tokens
 
 
-def make_runtime(tmp_path: Path, fake: FakeLLM | None, shown: list[str] | None = None, **editor):
-    settings: dict[str, Any] = {
+def _editor(fake: FakeLLM | None, **editor: Any) -> dict[str, Any]:
+    return {
         "provider": "openai-compatible",
         "baseUrl": fake.openai_base_url if fake is not None else _closed_url(),
         "model": MODEL,
         "chatModel": MODEL,
         **editor,
     }
-    env = {"QWEN_LSP_CONFIG": str(tmp_path / "none.toml"), "QWEN_LSP_CACHE_DIR": str(tmp_path)}
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {"QWEN_LSP_CONFIG": str(tmp_path / "none.toml"), "QWEN_LSP_CACHE_DIR": str(tmp_path)}
+
+
+def make_runtime(tmp_path: Path, fake: FakeLLM | None, shown: list[str] | None = None, **editor):
     sink = shown if shown is not None else []
-    return Runtime(load_settings(tmp_path, env=env, editor=settings), show=sink.append)
+    loaded = load_settings(tmp_path, env=_env(tmp_path), editor=_editor(fake, **editor))
+    return Runtime(loaded, show=sink.append)
 
 
 def _closed_url() -> str:
@@ -231,9 +238,14 @@ async def test_a_forced_mode_is_the_only_one_tried(fake_llm, tmp_path: Path):
         await get_answer(runtime, probe_question(runtime))
     assert [r.wire for r in fake_llm.requests] == ["openai-completions"]
     assert runtime.incidents.last is not None  # recorded: a setting that cannot work
+    # every mode offered was refused: nothing more is sent until the settings change
+    with pytest.raises(errors.EndpointPaused) as paused:
+        await get_answer(runtime, probe_question(runtime))
+    assert paused.value.halted and "until the settings change" in runtime.explain(paused.value)
+    assert len(fake_llm.requests) == 1
+    runtime.update(load_settings(tmp_path, env=_env(tmp_path), editor=_editor(fake_llm)))
     answer = await get_answer(runtime, probe_question(runtime))
     assert answer is not None and answer.mode is PromptMode.FIM
-    assert runtime.modes.get("openai-compatible", fake_llm.openai_base_url, MODEL) is None
     await runtime.aclose()
 
 

@@ -108,7 +108,7 @@ def test_dashscope_sse_format_incremental(fake_llm: FakeLLM) -> None:
     fake_llm.reply("abcdefghij")
     body = {
         "model": "qwen-coder-turbo",
-        "input": {"prompt": "<|fim_prefix|>x"},
+        "input": {"messages": [{"role": "user", "content": "<|fim_prefix|>x"}]},
         "parameters": {"result_format": "message", "incremental_output": True},
     }
     status, _, raw = post(fake_llm, DASHSCOPE_PATH, body, {"X-DashScope-SSE": "enable"})

@@ -1,7 +1,7 @@
 """The OpenAI and DashScope providers against the fake LLM server, with the real SDKs.
 
-Each provider path (OpenAI-compatible FIM, OpenAI chat, DashScope raw FIM through the 1.x-style
-call, DashScope partial mode through the 2.x client) is checked for what goes on the wire, how
+Each provider path (OpenAI-compatible FIM, OpenAI chat, DashScope raw FIM through the openai SDK
+on its compatible-mode Completions endpoint, DashScope partial mode through the 2.x client) is checked for what goes on the wire, how
 the stream is assembled, how every fault maps to a `qwen_lsp.errors` type, and that cancelling
 or timing out closes the HTTP request. Everything stays on 127.0.0.1.
 """
@@ -33,7 +33,12 @@ from qwen_lsp.model import GenerationRequest, Message, PromptMode
 from qwen_lsp.providers import Endpoint, Provider, create_provider
 from qwen_lsp.providers.dashscope import DashScopeProvider
 from qwen_lsp.providers.openai import OpenAIProvider
-from tests.fakes.llm_server import DASHSCOPE_PATH, FakeLLM, estimate_tokens
+from tests.fakes.llm_server import (
+    COMPATIBLE_COMPLETIONS_PATH,
+    DASHSCOPE_PATH,
+    FakeLLM,
+    estimate_tokens,
+)
 
 KEY = "sk-test-0123456789abcdef"
 FIM_PROMPT = "<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n<|fim_middle|>"
@@ -85,7 +90,7 @@ PATHS = [
         "dashscope",
         lambda f: f.dashscope_base_url,
         lambda **kw: fim_request("qwen-coder-turbo", **kw),
-        DASHSCOPE_PATH,
+        COMPATIBLE_COMPLETIONS_PATH,
     ),
     Path_(
         "dashscope-partial",
@@ -204,9 +209,10 @@ async def test_openai_compatible_without_key_and_dashscope_compatible_mode(
     assert sent.body["messages"][-1]["partial"] is True
 
 
-async def test_dashscope_fim_sends_input_prompt_on_native_wire(
+async def test_dashscope_fim_goes_to_compatible_mode_completions_on_the_same_host(
     fake_llm: FakeLLM, make_provider: Callable[..., Provider]
 ) -> None:
+    # The native endpoint would answer a FIM string with prose (a user turn), HTTP 200.
     fake_llm.reply(ANSWER)
     provider = make_provider("dashscope", fake_llm.dashscope_base_url)
     result = await provider.generate(fim_request("qwen-coder-turbo", max_tokens=32, top_p=0.9))
@@ -214,15 +220,38 @@ async def test_dashscope_fim_sends_input_prompt_on_native_wire(
     assert result.usage.input_tokens == estimate_tokens(FIM_PROMPT)
     assert result.usage.output_tokens == estimate_tokens(ANSWER)
     [sent] = fake_llm.requests
-    assert (sent.path, sent.wire, sent.stream) == (DASHSCOPE_PATH, "dashscope", True)
-    assert sent.body["input"] == {"prompt": FIM_PROMPT}
+    assert (sent.path, sent.wire, sent.stream) == (
+        COMPATIBLE_COMPLETIONS_PATH,
+        "openai-completions",
+        True,
+    )
+    assert sent.body["prompt"] == FIM_PROMPT
     assert sent.body["model"] == "qwen-coder-turbo"
-    params = sent.body["parameters"]
-    assert params["incremental_output"] is True
-    assert params["stop"] == list(FIM_STOP)
-    assert (params["max_tokens"], params["top_p"]) == (32, 0.9)
-    assert sent.headers["x-dashscope-sse"] == "enable"
+    assert sent.body["stop"] == list(FIM_STOP)
+    assert (sent.body["max_tokens"], sent.body["top_p"]) == (32, 0.9)
     assert sent.headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_dashscope_offers_fim_only_in_beijing_for_its_fim_models() -> None:
+    full = (PromptMode.FIM, PromptMode.PARTIAL, PromptMode.CHAT)
+    chat = (PromptMode.PARTIAL, PromptMode.CHAT)
+    local = "http://127.0.0.1:9/api/v1"
+    beijing = DashScopeProvider(Endpoint("dashscope", local, region="beijing"))
+    assert beijing.modes("qwen-coder-turbo-0919") == full
+    assert beijing.modes("qwen2.5-coder-7b-instruct") == full
+    assert beijing.modes("qwen3-coder-flash") == chat
+    for region in ("singapore", "us", "hongkong"):
+        elsewhere = DashScopeProvider(Endpoint("dashscope", local, region=region))
+        assert elsewhere.modes("qwen-coder-turbo") == chat, region
+    # a known host says its region, whatever the setting
+    intl = DashScopeProvider(
+        Endpoint("dashscope", "https://dashscope-intl.aliyuncs.com/api/v1", region="beijing")
+    )
+    assert intl.modes("qwen-coder-turbo") == chat
+    # openai-compatible pointed at DashScope's compatible mode also offers partial mode
+    compat = OpenAIProvider(Endpoint("openai-compatible", "http://127.0.0.1:9/compatible-mode/v1"))
+    assert compat.modes("qwen3-coder-flash") == chat
+    assert compat.modes("qwen-coder-turbo") == full
 
 
 async def test_dashscope_partial_mode_keeps_partial_on_the_wire(
@@ -287,7 +316,7 @@ FAULTS = [
     ("429", RateLimitError),
     ("401", AuthError),
     ("403", AuthError),
-    ("400", UnsupportedMode),
+    ("400", ProviderError),  # a 400 that does not say the mode is missing demotes nothing
     ("404", UnsupportedMode),
     ("malformed", BadResponse),
     ("disconnect", EndpointUnavailable),
@@ -384,7 +413,8 @@ async def test_closed_port_is_endpoint_unavailable(
 async def test_wrong_path_is_unsupported_mode(
     fake_llm: FakeLLM, make_provider: Callable[..., Provider], path: Path_
 ) -> None:
-    provider = make_provider(path.provider, fake_llm.url + "/no-such-prefix")
+    native = "/api/v1" if path.provider == "dashscope" else ""
+    provider = make_provider(path.provider, fake_llm.url + "/no-such-prefix" + native)
     with pytest.raises(UnsupportedMode) as caught:
         await provider.generate(path.request(), timeout=5)
     assert caught.value.status == 404
@@ -419,19 +449,6 @@ async def test_aclose_is_idempotent_and_the_provider_reopens(
     assert json.dumps([r.to_json() for r in fake_llm.requests])  # the log is JSON-ready
 
 
-async def test_dashscope_fim_sdk_resends_once_after_a_dropped_connection(
-    fake_llm: FakeLLM, make_provider: Callable[..., Provider]
-) -> None:
-    # A quirk of the 1.x-style call (dashscope/api_entities/aio_session.py,
-    # send_with_retry_async): a connection dropped before any answer is retried once, whatever
-    # max_retries says. The 2.x client and the OpenAI SDK do not.
-    fake_llm.reply(ANSWER)
-    fake_llm.fault("refuse", times=1)
-    provider = make_provider("dashscope", fake_llm.dashscope_base_url)
-    assert (await provider.generate(fim_request("qwen-coder-turbo"))).texts == (ANSWER,)
-    assert len(fake_llm.requests) == 2
-
-
 def test_dashscope_without_base_url_uses_the_sdk_default_from_the_environment(
     fake_llm: FakeLLM,
 ) -> None:
@@ -442,10 +459,8 @@ def test_dashscope_without_base_url_uses_the_sdk_default_from_the_environment(
         "from qwen_lsp.providers import Endpoint, create_provider\n"
         "async def main():\n"
         "    provider = create_provider(Endpoint('dashscope', None, api_key='k'))\n"
-        "    fim = GenerationRequest(model='qwen-coder-turbo', prompt='x')\n"
         "    chat = GenerationRequest(model='qwen-plus', messages=(Message('user', 'y'),))\n"
-        "    for request in (fim, chat):\n"
-        "        assert (await provider.generate(request, timeout=10)).texts == ('ok',)\n"
+        "    assert (await provider.generate(chat, timeout=10)).texts == ('ok',)\n"
         "    await provider.aclose()\n"
         "asyncio.run(main())\n"
     )
@@ -457,4 +472,4 @@ def test_dashscope_without_base_url_uses_the_sdk_default_from_the_environment(
     }
     env["DASHSCOPE_HTTP_BASE_URL"] = fake_llm.dashscope_base_url
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
-    assert [r.path for r in fake_llm.requests] == [DASHSCOPE_PATH, DASHSCOPE_PATH]
+    assert [r.path for r in fake_llm.requests] == [DASHSCOPE_PATH]

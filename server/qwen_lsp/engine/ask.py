@@ -5,11 +5,14 @@ breaker (open: nothing is sent, `EndpointPaused`) → spend policy (the budget, 
 the feature adds) → the provider, within the feature's deadline → the spend ledger, through the
 runtime's in-memory `Tally` so budgets see the call at once → the answer cache, written off the
 response path. A request cancelled after it went out is billed for the prompt the endpoint
-read. Prompt modes are probed here for a `ModeProbe`: an `UnsupportedMode` answer moves on to
-the next mode the wire offers, and the mode that worked is remembered (a forced mode is the
-only one tried). Every failure of the endpoint is recorded once, through `Runtime.fail`,
-without telling the user: each feature tells in its own way (`Runtime.tell`, an error answer,
-a report).
+read; one cancelled before it went out (the SDK still loading) is not. Prompt modes are probed
+here for a `ModeProbe`: only an `UnsupportedMode` answer (the mode or endpoint does not exist)
+moves on to the next mode the wire offers, and the mode that worked is remembered (a forced
+mode is the only one tried); a `PromptTooLong` answer is asked once more with the probe's
+smaller prompt, in the same mode. When every mode is refused, or the key is (`AuthError`),
+nothing more is sent for that model until the settings change (`Runtime.halt`). Every failure
+of the endpoint is recorded once, through `Runtime.fail`, without telling the user: each
+feature tells in its own way (`Runtime.tell`, an error answer, a report).
 
 What differs between features stays with them, as arguments: a `Spending` policy decides what
 a reached budget means (completion: no answer; a code action: ask the user; review: stop the
@@ -60,6 +63,8 @@ class ModeProbe:
 
     model: str
     prompt_for: Callable[[PromptMode], Prompt]
+    # The same question with less context, for an endpoint that said the prompt is too long.
+    smaller: Callable[[PromptMode], Prompt] | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ async def get_answer(
         return await _probe(runtime, question, question.prompt, spending, accept)
     try:
         return await _once(runtime, question, question.prompt, None, spending, accept, None)
-    except errors.UnsupportedMode as exc:
+    except (errors.UnsupportedMode, errors.PromptTooLong) as exc:
         runtime.fail(exc, tell=False)
         raise
 
@@ -146,7 +151,16 @@ async def _probe(
     for mode in runtime.candidate_modes(provider, probe.model):
         prompt = probe.prompt_for(mode)
         try:
-            answer = await _once(runtime, question, prompt, mode, spending, accept, provider)
+            try:
+                answer = await _once(runtime, question, prompt, mode, spending, accept, provider)
+            except errors.PromptTooLong as exc:
+                if probe.smaller is None:
+                    runtime.fail(exc, tell=False)
+                    raise
+                # The mode works, the prompt was too long for this model: once more, smaller.
+                log.info("%s: prompt too long, asking again with less context", probe.model)
+                smaller = probe.smaller(mode)
+                answer = await _once(runtime, question, smaller, mode, spending, accept, provider)
         except errors.UnsupportedMode as exc:
             log.info("%s does not take prompt mode %s: %s", probe.model, mode.value, exc)
             last_error = exc
@@ -155,6 +169,7 @@ async def _probe(
             runtime.modes.remember(settings.provider, runtime.loaded.base_url, probe.model, mode)
         return answer
     error = last_error or errors.UnsupportedMode(f"no prompt mode offered for {probe.model}")
+    runtime.halt(error, model=probe.model)
     runtime.fail(error, tell=False)
     raise error
 
@@ -172,6 +187,9 @@ async def _once(
     found = _from_cache(runtime, question.feature, prompt, mode, accept)
     if found is not None:
         return found
+    halted = runtime.halted(prompt.request.model)
+    if halted is not None:
+        raise errors.EndpointPaused(halted, retry_in=0.0, rate_limited=False, halted=True)
     breaker = runtime.breaker
     if breaker.is_open():
         retry_in = breaker.retry_in()
@@ -230,6 +248,9 @@ async def _send(
         question.feature,
         f" in {mode.value} mode" if mode is not None else "",
     )
+    # Loading the SDK and building its client can take half a second on the first request; a
+    # request cancelled meanwhile never went out, so it is not billed.
+    await provider.prepare()
     try:
         return await provider.generate(request, timeout=question.timeout)
     except asyncio.CancelledError:
@@ -237,8 +258,8 @@ async def _send(
         read = Usage(request_tokens(request), 0)
         runtime.tally.record_call(question.feature, request.model, read)
         raise
-    except errors.UnsupportedMode:
-        raise  # recorded by the caller, once no other prompt mode is left to try
+    except (errors.UnsupportedMode, errors.PromptTooLong):
+        raise  # recorded by the caller, once no other prompt mode or size is left to try
     except errors.ProviderError as exc:
         runtime.fail(exc, tell=False)
         raise

@@ -46,6 +46,9 @@ class Runtime:
         self._show = show
         self._told: set[str] = set()
         self._last_failure = ""  # the endpoint's last failure, as explained to the user
+        # Why nothing is sent until the settings change: "" for every model (the key was
+        # refused), else per model (it refused every prompt mode).
+        self._halts: dict[str, str] = {}
         directory = cache_dir(loaded.settings)
         try:
             # Made 0700; tightened when it is ours (each store below says what else is wrong).
@@ -78,8 +81,13 @@ class Runtime:
         return self.loaded.settings
 
     def update(self, loaded: LoadedSettings) -> None:
+        before = _endpoint_settings(self.loaded)
         self.loaded = loaded
         self.workspace.configure(loaded.settings)
+        if self._halts and _endpoint_settings(loaded) != before:
+            log.info("settings changed: requests are sent again")
+            self._halts.clear()
+            self.incidents.resolve()
 
     def endpoint(self, timeout: float) -> Endpoint:
         return Endpoint(
@@ -87,7 +95,19 @@ class Runtime:
             base_url=self.loaded.base_url,
             api_key=self.loaded.api_key,
             timeout=timeout,
+            region=self.settings.region,
+            server_kind=self.settings.server_kind,
         )
+
+    def halt(self, exc: Exception, *, model: str | None = None) -> None:
+        """Send nothing more (for `model`, else at all) until the settings change: the endpoint
+        refused the key, or every prompt mode of the model."""
+        self._halts[model or ""] = "halted"  # so the explanation says so
+        self._halts[model or ""] = self.explain(exc)
+
+    def halted(self, model: str) -> str | None:
+        """Why nothing is sent for `model` now, or None."""
+        return self._halts.get("") or self._halts.get(model)
 
     def provider(self) -> Provider:
         """The provider for the current settings; ConfigError when it cannot work (no key)."""
@@ -150,8 +170,9 @@ class Runtime:
     # -- failures -----------------------------------------------------------------------
 
     def paused(self) -> bool:
-        """No request should go out now: rate limited, or the endpoint keeps failing."""
-        return self.breaker.is_open()
+        """No completion request should go out now: rate limited, the endpoint keeps failing,
+        or it refused the key or the completion model until the settings change."""
+        return self.breaker.is_open() or self.halted(self.settings.completion_model) is not None
 
     def explain(self, exc: Exception) -> str:
         """The sentence a user sees for a failure; never includes a key."""
@@ -167,7 +188,7 @@ class Runtime:
             )
             return (
                 f"qwen-lsp: {where} refused the API key (HTTP {exc.status or 401}); "
-                f"check that it is valid{region}."
+                f"check that it is valid{region}. Nothing is sent until the settings change."
             )
         if isinstance(exc, errors.RateLimitError):
             wait = f"; pausing for {exc.retry_after:g} s" if exc.retry_after else ""
@@ -177,6 +198,8 @@ class Runtime:
         if isinstance(exc, errors.EndpointUnavailable):
             return f"qwen-lsp: cannot reach {where}: {exc}"
         if isinstance(exc, errors.EndpointPaused):
+            if exc.halted:
+                return str(exc)
             if exc.rate_limited:
                 return (
                     f"qwen-lsp: {where} is rate limiting requests; none is sent for the next "
@@ -188,8 +211,16 @@ class Runtime:
             return f"qwen-lsp: {where} keeps failing; {wait}."
         if isinstance(exc, errors.UnsupportedMode):
             return (
-                f"qwen-lsp: {where} rejected the request ({exc}); try another model or promptMode."
+                f"qwen-lsp: {where} rejected the request ({exc}); try another model or "
+                "promptMode."
+                + (
+                    " Completions are paused until the settings change."
+                    if self._halts.get(settings.completion_model)
+                    else ""
+                )
             )
+        if isinstance(exc, errors.PromptTooLong):
+            return f"qwen-lsp: the prompt is too long for the model at {where}: {exc}"
         if isinstance(exc, errors.BadResponse):
             return f"qwen-lsp: {where} answered something that is not a completion: {exc}"
         return f"qwen-lsp: unexpected error: {exc}"
@@ -197,6 +228,8 @@ class Runtime:
     def fail(self, exc: Exception, *, tell: bool = True) -> None:
         """Record a failure: the breaker backs off when asked to, and its incident opens;
         `tell`: the user hears of it now (once per incident), else when `tell` is called."""
+        if isinstance(exc, errors.AuthError):
+            self.halt(exc)
         if isinstance(exc, errors.RateLimitError):
             self.breaker.pause(exc.retry_after or 5.0)
         elif isinstance(exc, errors.ProviderError) and exc.kind in CircuitBreaker.COUNTED:
@@ -230,6 +263,21 @@ class Runtime:
         self.workspace.save()  # what changed since the last save: edits, file events
         self.cache.close()
         self.ledger.close()
+
+
+def _endpoint_settings(loaded: LoadedSettings) -> tuple[object, ...]:
+    """What a halt depends on: a change to any of these may make the endpoint work."""
+    s = loaded.settings
+    return (
+        s.provider,
+        s.completion_model,
+        s.resolved_chat_model,
+        loaded.base_url,
+        loaded.api_key,
+        s.region,
+        s.prompt_mode,
+        s.server_kind,
+    )
 
 
 def _kind(exc: Exception) -> str:

@@ -22,6 +22,8 @@ class Endpoint:
     api_key: str | None = None
     timeout: float = 10.0  # seconds, for the whole request
     max_retries: int = 0
+    region: str | None = None  # DashScope's region setting, when the base URL does not say
+    server_kind: str = "auto"  # openai-compatible: auto | ollama | llamacpp | vllm | generic
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "missing"
@@ -33,6 +35,11 @@ class Provider(Protocol):
 
     def modes(self, model: str) -> tuple[PromptMode, ...]:
         """Prompt modes this wire can carry for `model`, best first (probing goes in order)."""
+        ...
+
+    async def prepare(self) -> None:
+        """Import the SDK and build the client: everything before a request goes out, so a
+        request cancelled meanwhile was never sent (nor billed)."""
         ...
 
     async def generate(

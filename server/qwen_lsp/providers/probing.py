@@ -3,7 +3,10 @@
 Probing needs no extra paid call: the first real request is sent in the best mode the wire
 offers; an `UnsupportedMode` answer moves on to the next mode, and the first mode that works
 is written to a small JSON file beside the answer cache (0600), keyed by provider, URL and
-model. Only its string values are taken; nothing in it is ever evaluated.
+model (another setting is another key, so it is probed afresh) with the time it was learnt.
+A mode learnt more than `MAX_AGE` ago is forgotten, so a server that has since learnt a
+better mode (a new version, a new model behind the same name) is probed again. Only a mode
+name and a number are taken from the file; nothing in it is ever evaluated.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import json
 import logging
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from qwen_lsp.model import PromptMode
@@ -21,16 +26,27 @@ from qwen_lsp.storage import PRIVATE_FILE, private_dir, tighten_file
 log = logging.getLogger(__name__)
 
 
+MAX_AGE = 24 * 3600.0  # seconds a learnt mode is trusted before it is probed again
+
+
 class ModeMemory:
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, clock: Callable[[], float] = time.time) -> None:
         self._path = path
-        self._modes: dict[str, str] = {}
+        self._clock = clock
+        self._modes: dict[str, dict[str, object]] = {}
         if path is not None:
             try:
                 tighten_file(path)  # written by an earlier version with the umask's mode
                 data = json.loads(path.read_text(encoding="utf-8"))
                 if isinstance(data, dict):
-                    self._modes = {k: v for k, v in data.items() if isinstance(v, str)}
+                    # An earlier version stored bare mode names, without a time: probed again.
+                    self._modes = {
+                        k: {"mode": v.get("mode"), "at": v.get("at")}
+                        for k, v in data.items()
+                        if isinstance(v, dict)
+                        and isinstance(v.get("mode"), str)
+                        and isinstance(v.get("at"), (int, float))
+                    }
             except FileNotFoundError:
                 pass
             except (OSError, ValueError) as exc:
@@ -41,17 +57,22 @@ class ModeMemory:
         return f"{provider}|{base_url or ''}|{model}"
 
     def get(self, provider: str, base_url: str | None, model: str) -> PromptMode | None:
-        value = self._modes.get(self._key(provider, base_url, model))
+        entry = self._modes.get(self._key(provider, base_url, model))
+        if entry is None:
+            return None
+        at = entry.get("at")
+        if not isinstance(at, (int, float)) or not 0 <= self._clock() - at < MAX_AGE:
+            return None  # learnt too long ago (or in the future): probe again
         try:
-            return PromptMode(value) if value else None
+            return PromptMode(entry.get("mode"))
         except ValueError:
             return None
 
     def remember(self, provider: str, base_url: str | None, model: str, mode: PromptMode) -> None:
         key = self._key(provider, base_url, model)
-        if self._modes.get(key) == mode.value:
+        if self.get(provider, base_url, model) is mode:
             return
-        self._modes[key] = mode.value
+        self._modes[key] = {"mode": mode.value, "at": self._clock()}
         self._save()
 
     def forget(self, provider: str, base_url: str | None, model: str) -> None:

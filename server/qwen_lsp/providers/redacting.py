@@ -38,6 +38,9 @@ class RedactingProvider:
     def modes(self, model: str) -> tuple[PromptMode, ...]:
         return self.inner.modes(model)
 
+    async def prepare(self) -> None:
+        await self.inner.prepare()
+
     async def generate(
         self, request: GenerationRequest, *, timeout: float | None = None
     ) -> Generation:

@@ -206,7 +206,11 @@ async def _fetch(
     model = settings.completion_model
     question = Question(
         FEATURE,
-        ModeProbe(model, lambda mode: _prompt(runtime, mode, ctx)),
+        ModeProbe(
+            model,
+            lambda mode: _prompt(runtime, mode, ctx),
+            smaller=lambda mode: _prompt(runtime, mode, smaller_context(ctx)),
+        ),
         timeout=settings.completion.timeout_ms / 1000,
     )
     try:
@@ -244,6 +248,25 @@ async def _fetch(
     )
     session.remembered = remembered
     return remembered
+
+
+def smaller_context(ctx: CursorContext) -> CursorContext:
+    """`ctx` for a model that said the prompt is too long: no other files, and the nearest
+    half of the prefix and of the suffix (cut at line starts, so the cursor's line stays)."""
+    keep_prefix = ctx.prefix[len(ctx.prefix) // 2 :]
+    if "\n" in keep_prefix:
+        keep_prefix = keep_prefix[keep_prefix.index("\n") + 1 :]
+    keep_suffix = ctx.suffix[: len(ctx.suffix) // 2]
+    if "\n" in keep_suffix:
+        keep_suffix = keep_suffix[: keep_suffix.rindex("\n") + 1]
+    return replace(
+        ctx,
+        prefix=keep_prefix,
+        suffix=keep_suffix,
+        prefix_truncated=ctx.prefix_truncated or keep_prefix != ctx.prefix,
+        suffix_truncated=ctx.suffix_truncated or keep_suffix != ctx.suffix,
+        snippets=(),
+    )
 
 
 def _prompt(runtime: Runtime, mode: PromptMode, ctx: CursorContext) -> Prompt:
