@@ -1,9 +1,10 @@
 """The OpenAI and DashScope providers against the fake LLM server, with the real SDKs.
 
-Each provider path (OpenAI-compatible FIM, OpenAI chat, DashScope raw FIM through the openai SDK
-on its compatible-mode Completions endpoint, DashScope partial mode through the 2.x client) is checked for what goes on the wire, how
-the stream is assembled, how every fault maps to a `qwen_lsp.errors` type, and that cancelling
-or timing out closes the HTTP request. Everything stays on 127.0.0.1.
+Each provider path (OpenAI-compatible FIM, OpenAI chat, DashScope raw FIM through the openai
+SDK on its compatible-mode Completions endpoint, DashScope partial mode through the 2.x client)
+is checked for what goes on the wire, how the stream is assembled, how every fault maps to a
+`qwen_lsp.errors` type, and that cancelling or timing out closes the HTTP request.
+Everything stays on 127.0.0.1.
 """
 
 from __future__ import annotations

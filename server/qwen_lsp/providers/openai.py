@@ -60,6 +60,7 @@ _NO_KEY = "no-key"
 _REASONING = re.compile(r"^(?:gpt-5|o[1-9])(?:\b|[-.:_]|$)", re.IGNORECASE)
 # What a reasoning model refuses besides max_tokens (OpenAI's reasoning guide).
 _REASONING_REFUSES = ("temperature", "top_p", "stop")
+_MAX_LEARNT_REFUSALS = 5  # max_tokens, temperature, top_p, stop, reasoning_effort
 # A refused parameter, as OpenAI names it: "Unsupported parameter: 'max_tokens' is not
 # supported with this model." / "Unsupported value: 'temperature' does not support 0.2 ...".
 _REFUSED_PARAM = re.compile(r"(?i)unsupported (?:parameter|value)s?:?\s*'([a-z_]+)'")
@@ -174,14 +175,15 @@ class OpenAIProvider:
                 return await native.llamacpp_infill(
                     http, self.endpoint.base_url or "", request, parts, self._key(), self._where()
                 )
-        try:
-            return await self._sdk_generate(request, deadline)
-        except ProviderError as exc:
-            refused = self._learn_refusal(request, exc)
-            if not refused:
-                raise
-            # Asked once more without what the model refused; remembered from now on.
-            return await self._sdk_generate(request, deadline)
+        # Each refusal names one parameter: asked once more without it, and remembered, so a
+        # model refusing three of them costs three unbilled 400s once, then none.
+        for _ in range(_MAX_LEARNT_REFUSALS):
+            try:
+                return await self._sdk_generate(request, deadline)
+            except ProviderError as exc:
+                if not self._learn_refusal(request, exc):
+                    raise
+        return await self._sdk_generate(request, deadline)
 
     async def _sdk_generate(self, request: GenerationRequest, deadline: float) -> Generation:
         try:
