@@ -374,3 +374,110 @@ async def test_a_review_counts_what_it_paid_and_what_the_cache_saved(fake_llm, t
     rows = ledger_rows(runtime, tmp_path)
     assert rows == [("review", "call")] * 3 + [("review", "cache")] * 3
     await runtime.aclose()
+
+
+# -- probing that does not flap, pauses that last until the settings change -------------------
+
+
+def shrinking_question(runtime: Runtime) -> Question:
+    def prompt(mode: PromptMode, size: int) -> Prompt:
+        text = "x = 1\n" * size
+        if mode is PromptMode.FIM:
+            request = GenerationRequest(
+                model=MODEL, prompt=f"<|fim_prefix|>{text}<|fim_suffix|><|fim_middle|>"
+            )
+        else:
+            request = GenerationRequest(model=MODEL, messages=(Message("user", text),))
+        return Prompt(request, cache_key(runtime, request, mode=mode.value, template_version="1"))
+
+    probe = ModeProbe(MODEL, lambda m: prompt(m, 200), smaller=lambda m: prompt(m, 20))
+    return Question("completion", probe, timeout=10.0)
+
+
+async def test_a_context_length_400_shrinks_the_prompt_once_and_demotes_nothing(
+    fake_llm, tmp_path: Path
+):
+    runtime = make_runtime(tmp_path, fake_llm)
+    fake_llm.context_limit = 100  # tokens: the 200-line prompt is too long, 20 lines are not
+    answer = await get_answer(runtime, shrinking_question(runtime))
+    assert answer is not None and answer.mode is PromptMode.FIM
+    assert [r.wire for r in fake_llm.requests] == ["openai-completions"] * 2
+    assert len(fake_llm.requests[1].body["prompt"]) < len(fake_llm.requests[0].body["prompt"])
+    assert runtime.modes.get("openai-compatible", fake_llm.openai_base_url, MODEL) is (
+        PromptMode.FIM
+    )
+    await runtime.aclose()
+
+
+async def test_a_400_that_does_not_say_the_mode_is_missing_demotes_nothing(
+    fake_llm, tmp_path: Path
+):
+    runtime = make_runtime(tmp_path, fake_llm)
+    fake_llm.fault("400", times=1)  # "fault injected: HTTP 400": a bad request, not a mode
+    with pytest.raises(errors.ProviderError) as caught:
+        await get_answer(runtime, probe_question(runtime))
+    assert not isinstance(caught.value, errors.UnsupportedMode)
+    assert [r.wire for r in fake_llm.requests] == ["openai-completions"]  # chat not tried
+    answer = await get_answer(runtime, probe_question(runtime))
+    assert answer is not None and answer.mode is PromptMode.FIM
+    await runtime.aclose()
+
+
+def test_a_remembered_mode_is_probed_again_after_a_day(tmp_path: Path):
+    from qwen_lsp.providers.probing import MAX_AGE, ModeMemory
+
+    now = [1_000_000.0]
+    memory = ModeMemory(tmp_path / "modes.json", clock=lambda: now[0])
+    memory.remember("p", "u", "m", PromptMode.CHAT)
+    again = ModeMemory(tmp_path / "modes.json", clock=lambda: now[0])
+    assert again.get("p", "u", "m") is PromptMode.CHAT  # kept on disk
+    assert again.get("p", "other-url", "m") is None  # another setting: probed afresh
+    now[0] += MAX_AGE + 1
+    assert again.get("p", "u", "m") is None
+
+
+async def test_a_refused_key_pauses_every_request_until_the_settings_change(
+    fake_llm, tmp_path: Path
+):
+    runtime = make_runtime(tmp_path, fake_llm)
+    fake_llm.fault("401")
+    with pytest.raises(errors.AuthError):
+        await get_answer(runtime, probe_question(runtime))
+    for n in range(5):
+        with pytest.raises(errors.EndpointPaused):
+            await get_answer(runtime, chat_question(runtime, f"q{n}"))
+        assert runtime.paused()
+    assert len(fake_llm.requests) == 1
+    fake_llm.clear_faults()
+    runtime.update(load_settings(tmp_path, env=_env(tmp_path), editor=_editor(fake_llm)))
+    assert runtime.paused()  # the same settings: still paused
+    runtime.update(
+        load_settings(tmp_path, env=_env(tmp_path), editor=_editor(fake_llm, apiKey="new-key"))
+    )
+    assert not runtime.paused()
+    assert await get_answer(runtime, chat_question(runtime, "again")) is not None
+    await runtime.aclose()
+
+
+async def test_a_request_cancelled_before_it_went_out_is_not_billed(fake_llm, tmp_path: Path):
+    runtime = make_runtime(tmp_path, fake_llm)
+    provider = runtime.provider()
+    started = asyncio.Event()
+    release = asyncio.Event()
+    inner_prepare = provider.prepare
+
+    async def slow_prepare() -> None:  # as the first request's SDK import is
+        started.set()
+        await release.wait()
+        await inner_prepare()
+
+    provider.prepare = slow_prepare  # type: ignore[method-assign]
+    task = asyncio.ensure_future(get_answer(runtime, chat_question(runtime)))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    today = runtime.tally.today("CNY")
+    assert (today.requests, today.input_tokens) == (0, 0)
+    assert fake_llm.requests == []
+    await runtime.aclose()
