@@ -84,3 +84,21 @@ def test_offline_checks_settings_only(tmp_path: Path):
     assert result.returncode == 2
     assert "'completion.temperature'" in result.stdout
     assert "not contacted (--offline)" in result.stdout
+
+
+def test_dashscope_modes_are_reported_as_the_region_really_takes_them(fake_llm, tmp_path: Path):
+    fake_llm.reply("a + b")
+    key = {"DASHSCOPE_API_KEY": "sk-test-0123456789", "QWEN_LSP_MODEL": "qwen-coder-turbo"}
+    base = ("--provider", "dashscope", "--base-url", fake_llm.dashscope_base_url)
+    beijing = doctor(tmp_path, *base, **key)
+    assert beijing.returncode == 0, beijing.stdout + beijing.stderr
+    for mode in ("fim", "partial", "chat"):
+        assert f"[ok] mode {mode}" in beijing.stdout
+    # FIM was asked where DashScope serves it, not as a user turn on the native endpoint
+    assert "/compatible-mode/v1/completions" in {r.path for r in fake_llm.requests}
+    fake_llm.reset()
+    fake_llm.region = "singapore"
+    singapore = doctor(tmp_path, *base, QWEN_LSP_REGION="singapore", **key)
+    assert "[--] mode fim" in singapore.stdout and "region singapore" in singapore.stdout
+    assert "[ok] mode partial" in singapore.stdout
+    assert "/compatible-mode/v1/completions" not in {r.path for r in fake_llm.requests}

@@ -57,8 +57,12 @@ async def _probe(runtime: Runtime, report: DoctorReport) -> None:
     provider = runtime.provider()
     model = runtime.settings.completion_model
     working = []
+    offered = provider.modes(model)
     try:
-        for mode in provider.modes(model):
+        for mode in PromptMode:
+            if mode not in offered:
+                report.line(SKIP, f"mode {mode.value}", _not_offered(runtime, mode, model))
+                continue
             # Every mode on purpose, past the cache; a probe is a paid call like any other.
             question = Question(FEATURE, Prompt(_probe_request(mode, model), None), PROBE_TIMEOUT)
             try:
@@ -91,6 +95,20 @@ async def _probe(runtime: Runtime, report: DoctorReport) -> None:
         report.line(OK, "endpoint", f"completions will use prompt mode '{working[0].value}'")
     else:
         report.line(BAD, "endpoint", f"{model} answered in no prompt mode")
+
+
+def _not_offered(runtime: Runtime, mode: PromptMode, model: str) -> str:
+    """Why a prompt mode is not tried on this endpoint."""
+    settings = runtime.settings
+    if mode is PromptMode.FIM and settings.provider == "dashscope":
+        return (
+            f"not offered for {model} in region {settings.region}: DashScope serves FIM on its "
+            "compatible-mode Completions endpoint in Beijing only, for qwen-coder-turbo and "
+            "qwen2.5-coder-*-instruct"
+        )
+    if mode is PromptMode.PARTIAL:
+        return "not offered: partial mode is DashScope's (native or compatible mode)"
+    return f"not offered by {settings.provider} for {model}"
 
 
 def _settings_lines(loaded: LoadedSettings, report: DoctorReport) -> None:
