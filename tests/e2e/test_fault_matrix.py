@@ -85,7 +85,12 @@ async def test_inline_completion_under_fault(fake_llm, tmp_path: Path, fault: st
         # Recovery: the endpoint comes back and the next request gets its answer.
         fake_llm.clear_faults()
         fake_llm.chunk_delay = 0
-        if fault != "refused":
+        if fault in ("401", "403"):
+            # A refused key pauses completions until the settings change: nothing more is sent.
+            sent = len(fake_llm.requests)
+            assert await inline_texts(client, uri, position) == []
+            assert len(fake_llm.requests) == sent
+        elif fault != "refused":
             await asyncio.sleep(0.6 if fault == "429" else 0)
             assert await inline_texts(client, uri, position) == ["a + b"]
     assert client.error is None

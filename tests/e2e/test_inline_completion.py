@@ -64,10 +64,11 @@ def _reply(setup: Setup, language: str, answer: str) -> str:
 def _assert_wire(setup: Setup, request, text_before: str, text_after: str) -> None:
     body = request.body
     if setup.mode == "fim":
-        prompt = body["input"]["prompt"] if setup.provider == "dashscope" else body["prompt"]
-        assert request.wire == (
-            "dashscope" if setup.provider == "dashscope" else "openai-completions"
-        )
+        # DashScope serves FIM on its compatible-mode Completions endpoint, not the native one
+        prompt = body["prompt"]
+        assert request.wire == "openai-completions"
+        if setup.provider == "dashscope":
+            assert request.path == "/compatible-mode/v1/completions"
         assert prompt.startswith("<|fim_prefix|>") or prompt.startswith("<|repo_name|>")
         assert f"<|fim_prefix|>{text_before}<|fim_suffix|>{text_after}<|fim_middle|>" in prompt
         return

@@ -97,7 +97,10 @@ async def test_a_failing_endpoint_is_reported_once_and_completions_stay_empty(
         # The server is still up and answers the next request.
         fake_llm.clear_faults()
         fake_llm.reply("a + b")
-        if failure != "endpoint down":
+        if failure == "wrong key":
+            # paused until the settings change (tests/e2e/test_wires.py changes them)
+            assert await inline_texts(client, uri, position) == []
+        elif failure != "endpoint down":
             assert await inline_texts(client, uri, position) == ["a + b"]
 
 
