@@ -115,9 +115,11 @@ async def _check_chat_model(runtime: Runtime, report: DoctorReport) -> None:
         # Never cached (key None): the model must answer now.
         answer = await get_answer(runtime, Question(FEATURE, Prompt(request, None), PROBE_TIMEOUT))
     except errors.ProviderError as exc:
-        report.line(BAD, "chat model", f"{model}: {runtime.explain(exc)}")
         if exc.status == 404:
+            report.line(BAD, "chat model", f"{model}: the endpoint does not serve it ({exc})")
             report.hints.append(_missing_model_hint(runtime, model))
+        else:
+            report.line(BAD, "chat model", f"{model}: {runtime.explain(exc)}")
         return
     finally:
         await provider.aclose()
