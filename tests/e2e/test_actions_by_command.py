@@ -182,3 +182,20 @@ async def test_a_new_test_file_is_made_on_disk_for_a_client_without_create(
     assert created == [] and list(per_uri) == [test_file.as_uri()]
     assert test_file.is_file()
     assert "def test_add" in apply_text_edits("", per_uri[test_file.as_uri()])
+
+
+async def test_running_the_command_shows_progress(fake_llm, tmp_path: Path):
+    text, selection = selection_of(DOCUMENT.drawn)
+    capabilities = eglot_capabilities()
+    capabilities.window = types.WindowClientCapabilities(work_done_progress=True)
+    fake_llm.reply(DOCUMENT.reply)
+    async with serve(tmp_path, fake_llm, capabilities) as client:
+        uri = open_file(client, tmp_path / DOCUMENT.name, DOCUMENT.language, text)
+        await run(client, pick(await list_actions(client, uri, selection), DOCUMENT.title))
+        assert len(client.applied) == 1
+    [reports] = [
+        r
+        for r in client.progress_reports.values()
+        if r and isinstance(r[0], types.WorkDoneProgressBegin) and r[0].title == DOCUMENT.title
+    ]
+    assert reports[0].cancellable and isinstance(reports[-1], types.WorkDoneProgressEnd)
