@@ -56,7 +56,20 @@ def test_the_prompt_at_a_cross_file_call_shows_the_callee_and_tokens_per_section
 def test_a_bad_location_exits_2_with_a_message(tmp_path: Path):
     env = clean_env(tmp_path)
     (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
-    for location, says in (("a.py:1", "expected FILE:LINE:COL"), ("missing.py:1:1", "missing.py")):
+    for location, says in (
+        ("a.py:1", "expected FILE:LINE:COL"),
+        ("missing.py:1:1", "missing.py"),
+        ("a.py:99999:1", "line 99999 is past the end of a.py, which has 2 lines"),
+        ("a.py:1:8", "column 8 is past the end of line 1 of a.py (columns 1 to 6)"),
+    ):
         done = run(location, tmp_path, env)
         assert done.returncode == 2
         assert says in done.stderr and done.stdout == ""
+
+
+def test_the_last_positions_of_a_file_are_inside_it(tmp_path: Path):
+    env = clean_env(tmp_path)
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    for location in ("a.py:1:6", "a.py:2:1"):  # the end of a line; the line after the last \n
+        done = run(location, tmp_path, env, "--provider", "openai-compatible")
+        assert done.returncode == 0, done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +38,7 @@ def test_a_working_endpoint_lists_the_prompt_modes_it_takes(fake_llm, tmp_path: 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[ok] mode fim" in result.stdout and "[ok] mode chat" in result.stdout
+    assert "[ok] chat model" in result.stdout
     assert "completions will use prompt mode 'fim'" in result.stdout
     assert {r.wire for r in fake_llm.requests} == {"openai-completions", "openai-chat"}
     # the probe is remembered for the server
@@ -102,3 +104,73 @@ def test_dashscope_modes_are_reported_as_the_region_really_takes_them(fake_llm, 
     assert "[--] mode fim" in singapore.stdout and "region singapore" in singapore.stdout
     assert "[ok] mode partial" in singapore.stdout
     assert "/compatible-mode/v1/completions" not in {r.path for r in fake_llm.requests}
+
+
+def test_a_chat_model_the_endpoint_lacks_is_a_problem_with_a_hint(fake_llm, tmp_path: Path):
+    """Completions work, but code actions and reviews would all fail: Ollama with only the
+    completion model pulled."""
+    fake_llm.reply("a + b")
+    fake_llm.served_models = {"qwen2.5-coder:1.5b-base"}
+    result = doctor(
+        tmp_path,
+        "--provider",
+        "openai-compatible",
+        "--base-url",
+        fake_llm.openai_base_url,
+        "--model",
+        "qwen2.5-coder:1.5b-base",
+        "--chat-model",
+        "qwen2.5-coder:7b",
+    )
+    assert result.returncode == 2, result.stdout
+    assert "[ok] mode fim" in result.stdout  # the completion model answers
+    [line] = [line for line in result.stdout.splitlines() if "chat model" in line]
+    assert line.lstrip().startswith("[!!]") and "qwen2.5-coder:7b" in line and "404" in line
+    next_steps = result.stdout.split("Next steps:", 1)[1]
+    assert "serves no model named 'qwen2.5-coder:7b'" in next_steps
+    assert "chatModel" in next_steps
+
+
+def _refused_port() -> int:
+    """A port of 127.0.0.1 nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_refused_local_port_says_what_to_start(tmp_path: Path):
+    port = _refused_port()
+    result = doctor(
+        tmp_path, "--provider", "openai-compatible", "--base-url", f"http://127.0.0.1:{port}/v1"
+    )
+    assert result.returncode == 2
+    next_steps = result.stdout.split("Next steps:", 1)[1]
+    assert f"nothing listens on port {port} of this machine" in next_steps
+    assert "Ollama 11434, vLLM 8000, llama.cpp 8080" in next_steps
+    assert "[--] chat model" in result.stdout  # not asked again: nothing is there
+
+
+def test_the_usual_local_ports_name_their_server(tmp_path: Path):
+    """Ollama, vLLM and llama.cpp on their default ports (nothing listens there on a CI
+    machine; a developer running one of them sees this test fail with the reason)."""
+    for port, says in (
+        (11434, "`ollama serve`"),
+        (8000, "`vllm serve MODEL --port 8000`"),
+        (8080, "`llama-server -m MODEL.gguf --port 8080`"),
+    ):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"something listens on {port}"
+        result = doctor(
+            tmp_path,
+            "--provider",
+            "openai-compatible",
+            "--base-url",
+            f"http://localhost:{port}/v1",
+            "--offline",
+        )
+        assert says not in result.stdout  # --offline contacts nothing and guesses nothing
+        result = doctor(
+            tmp_path, "--provider", "openai-compatible", "--base-url", f"http://localhost:{port}/v1"
+        )
+        assert result.returncode == 2
+        assert says in result.stdout.split("Next steps:", 1)[1], result.stdout

@@ -194,6 +194,7 @@ class FakeLLM:
     candidates take in order (a request for n candidates takes n of them), then the default
     applies again. `fault(kind, times)` makes the next `times` requests fail (None: until
     `clear_faults()`). `latency` delays the first byte, `chunk_delay` paces streamed chunks.
+    `served_models` (None: any) are the models it has; a request for another is a 404.
     """
 
     def __init__(
@@ -230,6 +231,7 @@ class FakeLLM:
         self.service_times: list[float] = []
         self.latency = latency
         self.chunk_delay = chunk_delay
+        self.served_models: set[str] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -595,6 +597,15 @@ class _Handler(BaseHTTPRequestHandler):
         refused = self._refusal(path, wire, body)
         if refused:
             self._send_error_status(400, wire, refused[0], code=refused[1])
+            return
+        served = self.fake.served_models
+        if served is not None and body["model"] not in served:
+            # Ollama answers a model it has not pulled with 404 and this message on its
+            # OpenAI-compatible routes (server/routes.go: "model %q not found, try pulling it
+            # first"; openai/openai.go wraps it in an OpenAI error object); vLLM also answers
+            # 404 (vllm/entrypoints/openai/serving_engine.py, _check_model: NotFoundError).
+            message = f'model "{body["model"]}" not found, try pulling it first'
+            self._send_error_status(404, wire, message)
             return
         self._answer(wire, body, stream)
         self.fake.service_times.append(time.perf_counter() - self._started)

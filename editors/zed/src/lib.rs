@@ -28,9 +28,13 @@ impl zed::Extension for QwenLsp {
         let command = match configured.or_else(|| worktree.which(SERVER)) {
             Some(path) => path,
             None => {
-                return Err("qwen-lsp was not found: `pipx install qwen-lsp` (so that `qwen-lsp` is \
-                            on PATH), or set lsp.qwen-lsp.binary.path in settings.json"
-                    .to_string())
+                return Err(
+                    "qwen-lsp was not found on PATH: install it from a clone of the \
+                            qwen-lsp repository with `pipx install .` (or the wheel its CI \
+                            builds: `pipx install artifacts/qwen_lsp-*.whl`), or set \
+                            lsp.qwen-lsp.binary.path in settings.json"
+                        .to_string(),
+                )
             }
         };
         let args = binary

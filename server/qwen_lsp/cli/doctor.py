@@ -8,9 +8,11 @@ answers and which prompt modes it takes (the result is remembered for the server
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from qwen_lsp import __version__, errors
 from qwen_lsp.config import (
@@ -32,6 +34,7 @@ class DoctorReport:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.problems = 0
+        self.hints: list[str] = []  # what to do, said under "Next steps"
 
     def line(self, status: str, what: str, detail: str) -> None:
         if status == BAD:
@@ -111,6 +114,92 @@ def _not_offered(runtime: Runtime, mode: PromptMode, model: str) -> str:
     return f"not offered by {settings.provider} for {model}"
 
 
+# -- the chat model (code actions and reviews) ----------------------------------------------
+
+
+async def _check_chat_model(runtime: Runtime, report: DoctorReport) -> None:
+    """One small chat request to `chatModel`, which code actions and reviews use: a model the
+    endpoint does not serve (HTTP 404: not pulled into Ollama, a typo) is a problem that
+    completions alone would never show."""
+    model = runtime.settings.resolved_chat_model
+    if _local_server_hint(runtime.loaded.base_url) is not None:
+        report.line(SKIP, "chat model", f"{model}: not checked, nothing listens at the endpoint")
+        return
+    request = GenerationRequest(
+        model=model, messages=(Message("user", "Answer with the word OK."),), max_tokens=4
+    )
+    provider = runtime.provider()
+    try:
+        # Never cached (key None): the model must answer now.
+        answer = await get_answer(runtime, Question(FEATURE, Prompt(request, None), PROBE_TIMEOUT))
+    except errors.ProviderError as exc:
+        if exc.status == 404:
+            report.line(BAD, "chat model", f"{model}: the endpoint does not serve it ({exc})")
+            report.hints.append(_missing_model_hint(runtime, model))
+        else:
+            report.line(BAD, "chat model", f"{model}: {runtime.explain(exc)}")
+        return
+    finally:
+        await provider.aclose()
+    if answer is None:
+        report.line(SKIP, "chat model", f"{model}: not checked, a spend limit is reached")
+        return
+    report.line(OK, "chat model", f"{model} answers (code actions and reviews)")
+
+
+def _missing_model_hint(runtime: Runtime, model: str) -> str:
+    try:
+        ollama = urlsplit(runtime.loaded.base_url or "").port == 11434
+    except ValueError:  # a port that is not a number
+        ollama = False
+    pull = f"`ollama pull {model}`, or " if ollama else ""
+    return (
+        f"the endpoint serves no model named {model!r} (HTTP 404): {pull}set chatModel "
+        "(QWEN_LSP_CHAT_MODEL) to a model it serves; code actions and reviews use it"
+    )
+
+
+# -- a local server that is not running --------------------------------------------------------
+
+# What usually listens on a local port, and how to start it.
+_LOCAL_SERVERS = {
+    11434: "Ollama usually listens there: start it with `ollama serve` (and `ollama pull` the "
+    "models you set)",
+    8000: "vLLM usually listens there: start it with `vllm serve MODEL --port 8000`",
+    8080: "llama.cpp's server usually listens there: start it with "
+    "`llama-server -m MODEL.gguf --port 8080`",
+}
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+def _local_server_hint(base_url: str | None) -> str | None:
+    """For an endpoint on this machine whose port refuses connections: what usually listens
+    there and how to start it; None when it is not local or something answers."""
+    if not base_url:
+        return None
+    parts = urlsplit(base_url)
+    if (parts.hostname or "").lower() not in _LOOPBACK:
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    host = "127.0.0.1" if parts.hostname == "0.0.0.0" else parts.hostname
+    try:
+        with socket.create_connection((host, port), timeout=2.0):
+            return None
+    except ConnectionRefusedError:
+        pass
+    except OSError:
+        return None  # not a refusal (a firewall, a timeout): no guess
+    usual = _LOCAL_SERVERS.get(
+        port,
+        "start your model server there, or point baseUrl at the port it listens on "
+        "(Ollama 11434, vLLM 8000, llama.cpp 8080)",
+    )
+    return f"nothing listens on port {port} of this machine ({base_url}); {usual}"
+
+
 def _settings_lines(loaded: LoadedSettings, report: DoctorReport) -> None:
     s = loaded.settings
     report.line(OK, "user file", str(loaded.user_file) if loaded.user_file else "none (optional)")
@@ -161,6 +250,7 @@ def run_doctor(
         report.line(SKIP, "endpoint", "not contacted (--offline)")
     elif loaded.api_key or not key_needed:
         asyncio.run(_probe(runtime, report))
+        asyncio.run(_check_chat_model(runtime, report))
     else:
         report.line(SKIP, "endpoint", "not contacted until a key is set")
     runtime.cache.close()
@@ -177,6 +267,10 @@ def run_doctor(
                 "QWEN_LSP_PROVIDER=openai-compatible QWEN_LSP_BASE_URL=http://127.0.0.1:11434/v1",
                 file=out,
             )
+        for hint in report.hints:
+            print(f"  - {hint}", file=out)
+        if not offline and (local := _local_server_hint(loaded.base_url)) is not None:
+            print(f"  - {local}", file=out)
         print("  - then run `qwen-lsp doctor` again; README.md documents every setting.", file=out)
         return 2
     print("\nAll good. Point your editor at `qwen-lsp` (see README.md).", file=out)

@@ -129,6 +129,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _serve(overrides: dict[str, Any]) -> int:
+    if _stdin_is_a_terminal():
+        _greet_a_person()
     from qwen_lsp.log import setup_logging
 
     setup_logging("info")
@@ -136,3 +138,33 @@ def _serve(overrides: dict[str, Any]) -> int:
 
     create_server(overrides).start_io()
     return EXIT_OK
+
+
+def _stdin_is_a_terminal() -> bool:
+    """Whether a person started the server by hand (editors give it a pipe)."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):  # closed or detached stdin: not a person
+        return False
+
+
+def _greet_a_person() -> None:
+    """One line on stderr (stdout belongs to the protocol) for whoever typed `qwen-lsp`, and a
+    Ctrl-C that ends it: pygls's reader thread blocks on the terminal and would keep the
+    process alive after its KeyboardInterrupt. Nothing has been served to a terminal, so
+    leaving at once loses nothing."""
+    import os
+    import signal
+
+    print(
+        f"qwen-lsp {__version__}: an AI language server, waiting for an editor to talk LSP on "
+        "stdin; editors start it themselves as `qwen-lsp --stdio`. Try `qwen-lsp doctor` or "
+        "`qwen-lsp --help`; Ctrl-C quits.",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    def leave(_signal: int, _frame: object) -> None:
+        os._exit(EXIT_OK)
+
+    signal.signal(signal.SIGINT, leave)

@@ -63,6 +63,9 @@ def run_prompt_inspector(
     if isinstance(text, Refusal):
         print(f"qwen-lsp prompt: {text}; a completion there sends nothing", file=sys.stderr)
         return 2
+    if (past := _past_the_end(text, line, col, relative)) is not None:
+        print(f"qwen-lsp prompt: {past}", file=sys.stderr)
+        return 2
     for index in runtime.workspace.indexes:
         for _ in index.refresh():
             pass
@@ -72,6 +75,19 @@ def run_prompt_inspector(
     target = CompletionTarget(document, Position(line - 1, col - 1), path=relative, file=path)
     print_inspection(inspect_prompt(runtime, target), out)
     return 0
+
+
+def _past_the_end(text: str, line: int, col: int, name: str) -> str | None:
+    """Why LINE:COL (1-based, columns in characters) is not in `text`, or None. The line after
+    a final line feed and the column after a line's last character are in it: a cursor goes
+    there."""
+    lines = text.split("\n")
+    if line > len(lines):
+        return f"line {line} is past the end of {name}, which has {len(lines)} lines"
+    last = len(lines[line - 1].rstrip("\r")) + 1
+    if col > last:
+        return f"column {col} is past the end of line {line} of {name} (columns 1 to {last})"
+    return None
 
 
 def print_inspection(inspection: PromptInspection, out: TextIO) -> None:

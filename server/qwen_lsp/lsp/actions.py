@@ -1,19 +1,25 @@
-"""Code actions over LSP: textDocument/codeAction, codeAction/resolve and `qwen-lsp.explain`.
+"""Code actions over LSP: textDocument/codeAction, codeAction/resolve, `qwen-lsp.runAction`
+and `qwen-lsp.explain`.
 
 Listing turns the request into an `ActionTarget` and the engine's offers into CodeActions whose
-`data` holds what resolving needs; it never calls a model. One server has one codeAction
-handler, so this one also returns the review feature's quick fixes. Resolving runs the picked
-action under `$/progress`; cancelling it (`$/cancelRequest`, or the editor's progress UI)
-closes the HTTP request. It asks the user before spending past a budget, and answers a
-WorkspaceEdit of minimal TextEdits (with CreateFile for a new test file), or, when the answer
-is refused, the action unchanged and one message saying why. Explain answers Markdown to
-`workspace/executeCommand`, and shows it when it was picked from the menu.
+`data` holds what resolving needs; it never calls a model. A client that does not declare it
+can resolve a code action's `edit` (Emacs's eglot before 2023, and others) gets each action
+with the command `qwen-lsp.runAction` instead, whose argument holds the same: running it
+makes the one model call and sends the edit with `workspace/applyEdit`. One server has one
+codeAction handler, so this one also returns the review feature's quick fixes. Resolving (or
+running) the picked action happens under `$/progress`; cancelling it (`$/cancelRequest`, or
+the editor's progress UI) closes the HTTP request. It asks the user before spending past a
+budget, and answers a WorkspaceEdit of minimal TextEdits (with CreateFile for a new test file
+when the client takes resource operations), or, when the answer is refused, the action
+unchanged and one message saying why. Explain answers Markdown to `workspace/executeCommand`,
+and shows it when it was picked from the menu.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +50,23 @@ from qwen_lsp.model import Position
 log = logging.getLogger(__name__)
 
 EXPLAIN_COMMAND = "qwen-lsp.explain"
+RUN_ACTION_COMMAND = "qwen-lsp.runAction"
 SPEND, KEEP = "Spend anyway", "Cancel"
+
+
+@dataclass
+class ActionClient:
+    """What the client declared at initialize that decides how an action reaches it."""
+
+    # codeAction.resolveSupport lists `edit`: actions are resolved, else they carry a command
+    resolves_edits: bool = True
+
+
+def _read_client(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
+    text_document = params.capabilities.text_document
+    code_action = text_document.code_action if text_document else None
+    resolve = code_action.resolve_support if code_action else None
+    ls.state(ActionClient).resolves_edits = bool(resolve and "edit" in resolve.properties)
 
 
 # -- textDocument/codeAction ----------------------------------------------------------------
@@ -65,8 +87,9 @@ def _ai_actions(ls: QwenLanguageServer, params: types.CodeActionParams) -> list[
     selection = convert.span(params.range)
     target = _target(ls, doc, selection, [convert.problem(d) for d in diagnostics])
     only = params.context.only
+    resolves = ls.state(ActionClient).resolves_edits
     return [
-        _code_action(offer, doc, selection, diagnostics, target.diagnostics)
+        _code_action(offer, doc, selection, diagnostics, target.diagnostics, resolves=resolves)
         for offer in offer_actions(ls.runtime, target)
         if not only or any(offer.kind == o or offer.kind.startswith(f"{o}.") for o in only)
     ]
@@ -78,13 +101,24 @@ def _code_action(
     selection: tuple[Position, Position],
     diagnostics: list[types.Diagnostic],
     problems: tuple[Problem, ...],
+    *,
+    resolves: bool,
 ) -> types.CodeAction:
-    data = convert.action_data(convert.ListedAction(offer, doc.uri, doc.version, *selection))
+    listed = convert.ListedAction(offer, doc.uri, doc.version, *selection)
+    data = convert.action_data(listed)
     if offer.action == EXPLAIN:
         arguments = [{"uri": doc.uri, "range": convert.pack_span(*selection), "show": True}]
         command = types.Command(title=offer.title, command=EXPLAIN_COMMAND, arguments=arguments)
         return types.CodeAction(title=offer.title, command=command, data=data)
     shown = [d for d, p in zip(diagnostics, problems, strict=True) if p in offer.diagnostics]
+    if not resolves:
+        # No `data`: a client that would still send it to codeAction/resolve must not pay
+        # twice, once there and once for the command.
+        arguments = [convert.run_arguments(listed)]
+        command = types.Command(title=offer.title, command=RUN_ACTION_COMMAND, arguments=arguments)
+        return types.CodeAction(
+            title=offer.title, kind=offer.kind, diagnostics=shown or None, command=command
+        )
     return types.CodeAction(
         title=offer.title,
         kind=offer.kind,
@@ -120,20 +154,66 @@ async def resolve_code_action(ls: QwenLanguageServer, action: types.CodeAction) 
         return action
     if listed.offer.action == EXPLAIN:
         return action  # a command, which needs no edit
+    edit = await _action_edit(ls, listed)
+    if edit is not None:
+        action.edit = edit
+    return action
+
+
+async def _action_edit(
+    ls: QwenLanguageServer, listed: convert.ListedAction
+) -> types.WorkspaceEdit | None:
+    """Run a listed action (the one model call): its edit, or None after telling the user
+    why there is none."""
     doc = ls.documents.get(listed.uri)
     if doc is None or ls.runtime is None:
         ls.show("qwen-lsp: that file is no longer open", types.MessageType.Info)
-        return action
+        return None
     if doc.version != listed.version:
         ls.show("qwen-lsp: the file changed since the action was listed; ask for it again")
-        return action
+        return None
     target = _target(ls, doc, (listed.start, listed.end), list(listed.offer.diagnostics))
     result = await _run(ls, target, listed.offer)
     if result is not None and result.note:
         ls.show(result.note, types.MessageType.Info)
-    if result is not None and result.files:
-        action.edit = _workspace_edit(ls, doc, result)
-    return action
+    if result is None or not result.files:
+        return None
+    return _workspace_edit(ls, doc, result)
+
+
+# -- workspace/executeCommand qwen-lsp.runAction (clients that cannot resolve) ----------------
+
+
+async def run_action_command(ls: QwenLanguageServer, *arguments: Any) -> None:
+    """Run the action a listed CodeAction's command carries and apply its edit with
+    `workspace/applyEdit`; every way it can fail ends in one message."""
+    try:
+        listed = convert.listed_from_run_arguments(arguments[0] if arguments else None)
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("%s with damaged arguments %r: %s", RUN_ACTION_COMMAND, arguments, exc)
+        ls.show("qwen-lsp: the editor sent back a damaged code action; ask for it again")
+        return
+    workspace = ls.client_capabilities.workspace
+    if not (workspace and workspace.apply_edit):
+        ls.show(
+            "qwen-lsp: this editor does not take edits from the server (workspace/applyEdit), "
+            "so this action cannot change the file; nothing was spent"
+        )
+        return
+    edit = await _action_edit(ls, listed)
+    if edit is None:
+        return
+    title = listed.offer.title
+    try:
+        answer = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=title)
+        )
+    except Exception as exc:  # the client answered with an error (the user refused the edit…)
+        ls.show(f"qwen-lsp: the editor did not apply {title!r}: {exc}")
+        return
+    if not answer.applied:
+        reason = answer.failure_reason or "it gave no reason"
+        ls.show(f"qwen-lsp: the editor did not apply {title!r}: {reason}")
 
 
 async def _run(
@@ -192,14 +272,13 @@ def _workspace_edit(
     when it can, else plain `changes`, for which a new file is created empty on disk first."""
     workspace = ls.client_capabilities.workspace
     caps = workspace.workspace_edit if workspace else None
-    document_changes = bool(
-        caps
-        and (
-            caps.document_changes
-            or types.ResourceOperationKind.Create in (caps.resource_operations or ())
-        )
+    # Eglot declares documentChanges without resource operations: it takes versioned edits
+    # but would fail on a CreateFile, so a new file is made on disk for it as well.
+    create_files = bool(
+        caps and types.ResourceOperationKind.Create in (caps.resource_operations or ())
     )
-    if not document_changes:
+    document_changes = bool(caps and (caps.document_changes or create_files))
+    if not create_files:
         for file in result.files:
             if file.create and file.path is not None:
                 file.path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +289,11 @@ def _workspace_edit(
         return opened.version if opened is not None else None
 
     return convert.workspace_edit(
-        result.files, doc.uri, document_changes=document_changes, version_of=version_of
+        result.files,
+        doc.uri,
+        document_changes=document_changes,
+        version_of=version_of,
+        create_files=create_files,
     )
 
 
@@ -285,3 +368,6 @@ def register(server: QwenLanguageServer) -> None:
     server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(code_action)
     server.feature(types.CODE_ACTION_RESOLVE)(resolve_code_action)
     server.command(EXPLAIN_COMMAND)(explain_command)
+    server.command(RUN_ACTION_COMMAND)(run_action_command)
+    server.add_state(ActionClient())
+    server.on_initialize.append(_read_client)

@@ -82,17 +82,19 @@ def workspace_edit(
     *,
     document_changes: bool,
     version_of: Callable[[str], int | None],
+    create_files: bool = True,
 ) -> types.WorkspaceEdit:
-    """An action's edits: `documentChanges` (versioned, with a CreateFile for a new file) for
-    a client that takes them, else plain `changes` (which cannot create a file). A file
-    without a path is the document the action was asked in, `document_uri`."""
+    """An action's edits: `documentChanges` (versioned, with a CreateFile for a new file when
+    the client takes resource operations, `create_files`) for a client that takes them, else
+    plain `changes` (which cannot create a file). A file without a path is the document the
+    action was asked in, `document_uri`."""
     versioned: list[types.TextDocumentEdit | types.CreateFile] = []
     changes: dict[str, list[types.TextEdit]] = {}
     for file in files:
         uri = document_uri if file.path is None else (from_fs_path(str(file.path)) or "")
         edits = [text_edit(c) for c in file.changes]
         if document_changes:
-            if file.create:
+            if file.create and create_files:
                 options = types.CreateFileOptions(ignore_if_exists=True)
                 versioned.append(types.CreateFile(uri=uri, options=options))
             identifier = types.OptionalVersionedTextDocumentIdentifier(
@@ -141,13 +143,30 @@ def is_listed_action(data: Any) -> bool:
 def listed_action(action: types.CodeAction) -> ListedAction:
     """The action `action_data` packed; KeyError, TypeError or ValueError when the client sent
     back something else."""
-    data = action.data
+    return _listed(action.data, action.title, action.kind or "")
+
+
+def run_arguments(listed: ListedAction) -> dict[str, Any]:
+    """The argument of the command a listed action carries for a client that cannot resolve
+    it: what `action_data` packs, plus the title and kind the action itself would carry."""
+    return {**action_data(listed), "title": listed.offer.title, "kind": listed.offer.kind}
+
+
+def listed_from_run_arguments(argument: Any) -> ListedAction:
+    """The action `run_arguments` packed; KeyError, TypeError or ValueError when the client
+    sent back something else."""
+    if not isinstance(argument, dict):
+        raise TypeError("the command's argument is not an object")
+    return _listed(argument, str(argument["title"]), str(argument.get("kind") or ""))
+
+
+def _listed(data: Any, title: str, kind: str) -> ListedAction:
     if not is_listed_action(data):
         raise ValueError("not a code action this server listed")
     offer = ActionOffer(
         str(data["action"]),
-        action.title,
-        action.kind or "",
+        title,
+        kind,
         argument=data.get("argument"),
         diagnostics=tuple(unpack_problem(p) for p in data.get("diagnostics") or ()),
     )

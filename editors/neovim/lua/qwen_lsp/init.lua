@@ -126,6 +126,26 @@ local function start_on_filetype(config)
   })
 end
 
+--- Neovim only logs a server command it cannot run ("not executable" in its LSP log) and then
+--- shows nothing at all: say it once, where the user looks.
+local function warn_if_not_executable(config)
+  local cmd = config.cmd
+  if cmd == nil then
+    local ok, resolved = pcall(function()
+      return vim.lsp.config ~= nil and vim.lsp.config['qwen_lsp'] or nil
+    end)
+    cmd = ok and resolved and resolved.cmd or { 'qwen-lsp', '--stdio' }
+  end
+  if type(cmd) == 'table' and cmd[1] and vim.fn.executable(cmd[1]) == 0 then
+    vim.notify_once(
+      ('qwen-lsp: `%s` is not executable, so there will be no suggestions. Install the server'
+        .. ' where editors see it (from a clone of qwen-lsp: pipx install .) or set'
+        .. ' config.cmd to its path; :checkhealth qwen_lsp says more.'):format(cmd[1]),
+      vim.log.levels.WARN
+    )
+  end
+end
+
 ---@param opts? { settings?: table, config?: table, keys?: table|false, inline?: boolean, commands?: boolean }
 function M.setup(opts)
   opts = opts or {}
@@ -157,12 +177,14 @@ function M.setup(opts)
     commands.create()
   end
 
+  M.config = config -- what :checkhealth qwen_lsp checks on 0.10 (0.11+ asks vim.lsp.config)
   if vim.lsp.config ~= nil and vim.fn.has('nvim-0.11') == 1 then
     vim.lsp.config('qwen_lsp', config)
     vim.lsp.enable('qwen_lsp')
   else
     start_on_filetype(config)
   end
+  warn_if_not_executable(config)
 
   if not inline then
     -- The server sees no inline completion capability and offers ordinary completion items.
