@@ -37,7 +37,6 @@ _EXPORTS: dict[str, str] = {
     "index_folders": "indexing",
     "indexes_to_rescan": "indexing",
     "know_folders": "indexing",
-    "save_indexes": "indexing",
     "typing_paused": "indexing",
     # the one paid call
     "Prompt": "ask",
@@ -131,7 +130,6 @@ __all__ = [
     "review_open_file",
     "run_action",
     "run_review",
-    "save_indexes",
     "session_status",
     "spend_stats",
     "status_changed",
@@ -180,7 +178,6 @@ if TYPE_CHECKING:
         index_folders,
         indexes_to_rescan,
         know_folders,
-        save_indexes,
         typing_paused,
     )
     from qwen_lsp.engine.review.answers import MalformedAnswer

@@ -2,14 +2,15 @@
 `initialized`, kept fresh on document and file events.
 
 The engine owns the indexes and what each event changes in them (`engine/indexing.py`); this
-module turns editor events into those calls and keeps the timers. The build loads each
-folder's stored index, lists and stats the files in a worker thread, then reads the changed
-ones on the event loop in short slices, so completions keep answering while it runs, with
-`$/progress` when the client takes it. didChange records the
+module turns editor events into those calls and keeps the timers. The build uses the
+folder's stored index at once, then lists, compares and reads the files in worker processes,
+so completions keep answering while it runs, with `$/progress` ("files done of files found")
+when the client takes it; when the limits (`context.maxFiles`, `context.indexTimeLimit`)
+leave files out, a message says so once. didChange records the
 edited place at once and re-indexes the document's text when typing pauses; didSave and
 watched-file events re-read files from disk (a new file only if `.gitignore` and `exclude`
-admit it); workspace folder changes add or drop indexes. The index is written to disk after
-the build, at most every `SAVE_DELAY` seconds while it changes, and at shutdown.
+admit it: one changed file is one file read); workspace folder changes add or drop indexes.
+Every change is committed to the index's database as it is made.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from qwen_lsp.engine import (
     index_folders,
     indexes_to_rescan,
     know_folders,
-    save_indexes,
     typing_paused,
 )
 from qwen_lsp.lsp.progress import work_done
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 
 TITLE = "qwen-lsp: indexing the workspace"
 REINDEX_DELAY = 1.0  # seconds after the last keystroke in a document
-SAVE_DELAY = 30.0
 WATCHER_ID = "qwen-lsp-source-files"
 
 
@@ -55,7 +54,6 @@ class IndexingSession:
 
     build: asyncio.Task[None] | None = None
     reindex: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
-    save: asyncio.TimerHandle | None = None
 
 
 # -- the build ----------------------------------------------------------------------------
@@ -96,8 +94,16 @@ async def build(ls: QwenLanguageServer, indexes: list[WorkspaceIndex]) -> None:
     if ls.runtime is None:
         return
     async with work_done(ls, TITLE, percentage=0) as progress:
-        summaries = await build_indexes(ls.runtime, indexes, progress.report)
+        summaries = await build_indexes(
+            ls.runtime, indexes, progress.report, lambda text: _tell(ls, text)
+        )
         progress.end_message = "; ".join(summaries)
+
+
+def _tell(ls: QwenLanguageServer, text: str) -> None:
+    """What the limits left out of an index (once per folder and session)."""
+    log.info("%s", text)
+    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
 
 
 # -- keeping it fresh ---------------------------------------------------------------------
@@ -111,22 +117,8 @@ def _path_of(ls: QwenLanguageServer, uri: str) -> Path | None:
     return Path(fs_path) if fs_path else None
 
 
-def _schedule_save(ls: QwenLanguageServer) -> None:
-    state = ls.state(IndexingSession)
-    if state.save is None and ls.runtime is not None:
-        runtime = ls.runtime
-
-        def start_saving() -> None:
-            state.save = None
-            asyncio.get_running_loop().create_task(save_indexes(runtime))
-
-        state.save = asyncio.get_running_loop().call_later(SAVE_DELAY, start_saving)
-
-
 def _changed(ls: QwenLanguageServer) -> None:
-    """The indexes changed: store them soon, and list the files again if the settings now
-    read others."""
-    _schedule_save(ls)
+    """The indexes changed: list the files again if the settings now read others."""
     if ls.runtime is not None:
         _build_in_background(ls, indexes_to_rescan(ls.runtime))
 
