@@ -40,7 +40,7 @@ from pathlib import Path
 
 from qwen_lsp.context.files import ReadPolicy, WorkspaceFiles, is_indexable_name
 from qwen_lsp.context.imports import WILDCARD, ImportRef, implicit_files, resolve
-from qwen_lsp.context.index_store import STORE_FORMAT, IndexStore, Record
+from qwen_lsp.context.index_store import STORE_FORMAT, IndexStore, Record, StoredFile
 from qwen_lsp.context.index_worker import (
     FolderJob,
     ScanResult,
@@ -67,20 +67,38 @@ LOOKUP_LIMIT = 200  # definitions of one name a lookup returns (`get` in a monor
 _REEXPORT_DEPTH = 3  # `from .core import X` in __init__.py, `export * from "./x"`: followed
 _SCOPES = 64  # import scopes kept resolved
 _BATCH = 64  # files read in-process between two commits
+_MEMO = 4096  # definitions looked up by file and name, kept while the index is unchanged
 
 
-@dataclass(slots=True)
 class FileEntry:
-    """What the index knows of one file."""
+    """What the index knows of one file; its definitions and imports are read from the
+    store when first asked for (most callers want its language only)."""
 
-    path: str  # relative to the folder, forward slashes
-    language: str  # "" for a file skipped (large, binary, generated): kept to skip it again
-    size: int
-    mtime_ns: int  # -1: taken from an editor's text, to be checked against the disk
-    digest: str
-    definitions: tuple[Definition, ...] = ()
-    imports: tuple[ImportRef, ...] = ()
-    skipped: str = ""  # why the file is not indexed
+    __slots__ = ("_definitions", "_imports", "_store", "digest", "language", "mtime_ns", "path")
+    __slots__ += ("size", "skipped")
+
+    def __init__(self, store: IndexStore, stored: StoredFile) -> None:
+        self._store = store
+        self.path = stored.path  # relative to the folder, forward slashes
+        self.language = stored.language  # "" for a file skipped (large, binary, generated)
+        self.size = stored.size
+        self.mtime_ns = stored.mtime_ns  # -1: taken from an editor's text
+        self.digest = stored.digest
+        self.skipped = stored.skipped  # why the file is not indexed
+        self._definitions: tuple[Definition, ...] | None = None
+        self._imports: tuple[ImportRef, ...] | None = None
+
+    @property
+    def definitions(self) -> tuple[Definition, ...]:
+        if self._definitions is None:
+            self._definitions = tuple(self._store.definitions_of(self.path))
+        return self._definitions
+
+    @property
+    def imports(self) -> tuple[ImportRef, ...]:
+        if self._imports is None:
+            self._imports = self._store.imports(self.path)
+        return self._imports
 
 
 @dataclass(frozen=True)
@@ -147,6 +165,8 @@ class WorkspaceIndex:
         self.files = files or WorkspaceFiles(root)  # the one way in to the folder's files
         self.store = IndexStore(store_dir, root, queries_version())
         self._scopes: OrderedDict[str, tuple[int, ImportScope]] = OrderedDict()
+        self._memo: dict[tuple[str, str], list[Definition]] = {}
+        self._memo_generation = -1
         self.ready = False  # a refresh has completed (or a stored index was found)
         self.summary = RefreshSummary()
         self.limits_told = False  # what the limits left out was said to the user
@@ -160,15 +180,7 @@ class WorkspaceIndex:
         stored = self.store.file(path)
         if stored is None or not stored.language:
             return None
-        return FileEntry(
-            path,
-            stored.language,
-            stored.size,
-            stored.mtime_ns,
-            stored.digest,
-            tuple(self.store.definitions_of(path)),
-            self.store.imports(path),
-        )
+        return FileEntry(self.store, stored)
 
     def paths(self) -> list[str]:
         return self.store.paths()
@@ -195,7 +207,16 @@ class WorkspaceIndex:
         return self.store.definitions_at(sorted(rowid for rowid, _ in ranked))
 
     def definitions_in(self, path: str, name: str) -> list[Definition]:
-        return self.store.definitions_named(path, name)
+        # asked again and again while one prompt is built (re-exports, members): kept until
+        # the index changes
+        if self._memo_generation != self.store.generation or len(self._memo) > _MEMO:
+            self._memo.clear()
+            self._memo_generation = self.store.generation
+        key = (path, name)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self.store.definitions_named(path, name)
+        return list(found)
 
     def definitions_of(self, path: str) -> list[Definition]:
         return self.store.definitions_of(path)

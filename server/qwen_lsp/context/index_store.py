@@ -9,7 +9,7 @@ tree-sitter queries' version, the folder). A database of another format, other q
 another folder is emptied and built again; a damaged one is replaced. Everything in it is
 data: nothing stored is evaluated, and the database is opened with `open_database` (0600 in
 a 0700 folder, schema not trusted). Definitions arrive with their secrets already elided
-(`index_worker.definition_row`), so the file holds none.
+(`index_worker.definition_rows`), so the file holds none.
 
 Two connections in WAL mode: `writer` commits records (from a worker thread while the server
 builds, so commits never wait between keystrokes) and `reader` answers queries on the event
