@@ -13,6 +13,7 @@ here with the secrets in their texts elided, so the store never holds one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import posixpath
@@ -112,6 +113,12 @@ def _door(job: FolderJob, *, listing: bool = False) -> tuple[WorkspaceFiles, lis
 # -- scanning ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16_384)
+def _indexable_name(name: str) -> bool:
+    """`is_indexable_name` by file name (what it depends on): a monorepo repeats names."""
+    return is_indexable_name(name)
+
+
 def scan_folder(
     job: FolderJob,
     stored: Iterable[StoredFile] | None = None,
@@ -132,7 +139,7 @@ def scan_folder(
             name = read_go_module(module) if isinstance(module, str) else None
             if name:
                 result.go_modules[name] = posixpath.dirname(path)
-        elif is_indexable_name(path):
+        elif _indexable_name(path.rpartition("/")[2]):
             wanted.append(path)
     del listed
     # over the limit, files nearer the root are kept: they are the project's own code

@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "index_folders": "indexing",
     "indexes_to_rescan": "indexing",
     "know_folders": "indexing",
+    "start_index_workers": "indexing",
     "typing_paused": "indexing",
     # the one paid call
     "Prompt": "ask",
@@ -132,6 +133,7 @@ __all__ = [
     "run_review",
     "session_status",
     "spend_stats",
+    "start_index_workers",
     "status_changed",
     "typing_paused",
     "whole_file_chunks",
@@ -178,6 +180,7 @@ if TYPE_CHECKING:
         index_folders,
         indexes_to_rescan,
         know_folders,
+        start_index_workers,
         typing_paused,
     )
     from qwen_lsp.engine.review.answers import MalformedAnswer

@@ -56,6 +56,18 @@ def worker_count() -> int:
 # -- folders and the build --------------------------------------------------------------------
 
 
+def start_index_workers() -> concurrent.futures.ProcessPoolExecutor:
+    """The worker processes of the next build, started now (at `initialize`, so starting
+    them overlaps the server's own start); `build_indexes` stops them when it is done."""
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=worker_count(),
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded server
+        initializer=worker_started,
+    )
+    pool.submit(os.getpid)  # the processes start now, not at the first batch
+    return pool
+
+
 def know_folders(runtime: Runtime, roots: Sequence[Path]) -> None:
     """The workspace folders, before their indexes are made: the files in them are judged by
     their folder's rules (ignore files, links that lead away) from the first request on."""
@@ -83,21 +95,18 @@ async def build_indexes(
     indexes: Iterable[WorkspaceIndex],
     on_progress: Callable[[str, int], None],
     on_notice: Callable[[str], None] | None = None,
+    pool: concurrent.futures.ProcessPoolExecutor | None = None,
 ) -> list[str]:
     """Bring `indexes` up to date in worker processes (see the module docstring).
     `on_progress(message, percentage)` says "files done of files found" per folder;
     `on_notice(text)` is called once per folder and session when the limits left files out.
-    The result says what each folder's index holds, or why indexing stopped (a broken index
-    costs only context: it is logged, never raised)."""
+    `pool`: workers started ahead (`start_index_workers`). The result says what each
+    folder's index holds, or why indexing stopped (a broken index costs only context: it is
+    logged, never raised)."""
     summaries = []
-    pool: concurrent.futures.ProcessPoolExecutor | None = None
     try:
         workers = worker_count()
-        pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded server
-            initializer=worker_started,
-        )
+        pool = pool or start_index_workers()
         for index in indexes:
             summary = await _build(index, pool, workers, on_progress)
             summaries.append(f"{index.name}: {summary.describe()}")

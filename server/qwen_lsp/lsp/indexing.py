@@ -20,6 +20,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
@@ -36,6 +37,7 @@ from qwen_lsp.engine import (
     index_folders,
     indexes_to_rescan,
     know_folders,
+    start_index_workers,
     typing_paused,
 )
 from qwen_lsp.lsp.progress import work_done
@@ -54,15 +56,19 @@ class IndexingSession:
 
     build: asyncio.Task[None] | None = None
     reindex: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    workers: Any = None  # the first build's worker processes, started at initialize
 
 
 # -- the build ----------------------------------------------------------------------------
 
 
 def _know_folders(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
-    """At initialize: files are judged by their folder's rules before the index is built."""
+    """At initialize: files are judged by their folder's rules before the index is built,
+    and the first build's worker processes start (while the editor sends its settings)."""
     if ls.runtime is not None:
         know_folders(ls.runtime, ls.roots)
+        if ls.roots:
+            ls.state(IndexingSession).workers = start_index_workers()
 
 
 def start(ls: QwenLanguageServer) -> None:
@@ -70,7 +76,12 @@ def start(ls: QwenLanguageServer) -> None:
     editor's settings are read)."""
     if ls.runtime is None:
         return
-    _build_in_background(ls, index_folders(ls.runtime, ls.roots))
+    indexes = index_folders(ls.runtime, ls.roots)
+    state = ls.state(IndexingSession)
+    if not indexes and state.workers is not None:
+        state.workers.shutdown(wait=False)  # nothing to build after all
+        state.workers = None
+    _build_in_background(ls, indexes)
     _watch_source_files(ls)
 
 
@@ -84,18 +95,19 @@ def _build_in_background(ls: QwenLanguageServer, indexes: list[WorkspaceIndex]) 
         if previous is not None and not previous.done():
             with contextlib.suppress(asyncio.CancelledError):
                 await previous  # one build at a time: they share the indexes
-        await build(ls, indexes)
+        workers, state.workers = state.workers, None
+        await build(ls, indexes, workers)
 
     state.build = asyncio.get_running_loop().create_task(run())
 
 
-async def build(ls: QwenLanguageServer, indexes: list[WorkspaceIndex]) -> None:
+async def build(ls: QwenLanguageServer, indexes: list[WorkspaceIndex], workers: Any = None) -> None:
     """Refresh `indexes` under `$/progress`, which ends saying what each index holds."""
     if ls.runtime is None:
         return
     async with work_done(ls, TITLE, percentage=0) as progress:
         summaries = await build_indexes(
-            ls.runtime, indexes, progress.report, lambda text: _tell(ls, text)
+            ls.runtime, indexes, progress.report, lambda text: _tell(ls, text), workers
         )
         progress.end_message = "; ".join(summaries)
 
