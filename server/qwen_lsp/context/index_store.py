@@ -167,6 +167,7 @@ class IndexStore:
                 try:
                     db.execute("PRAGMA journal_mode = WAL")
                     db.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses no index
+                    db.execute("PRAGMA secure_delete = ON")  # what is deleted is zeroed
                     self._tune(db)
                     self._check(db)
                 except BaseException:
