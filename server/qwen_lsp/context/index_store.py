@@ -221,7 +221,7 @@ class IndexStore:
         if self._temporary is not None:
             shutil.rmtree(self._temporary, ignore_errors=True)
 
-    # -- writing (any one thread at a time) ----------------------------------------------------
+    # -- writing (any one thread at a time; never with `reader`) -------------------------------
 
     def put(self, records: Sequence[Record]) -> None:
         """Store what workers read, in one transaction."""
@@ -284,11 +284,13 @@ class IndexStore:
         self.generation += 1
 
     def set_go_modules(self, modules: dict[str, str]) -> None:
-        if modules == self.go_modules():
-            return
-        with self._write_lock, self._transaction() as db:
-            db.execute("DELETE FROM go_modules")
-            db.executemany("INSERT INTO go_modules VALUES (?, ?)", modules.items())
+        with self._write_lock:  # read with the writer: this runs off the reader's thread
+            query = "SELECT module, folder FROM go_modules"
+            if modules == dict(self.writer.execute(query).fetchall()):
+                return
+            with self._transaction() as db:
+                db.execute("DELETE FROM go_modules")
+                db.executemany("INSERT INTO go_modules VALUES (?, ?)", modules.items())
         self.generation += 1
 
     @contextlib.contextmanager
@@ -302,7 +304,7 @@ class IndexStore:
             raise
         db.execute("COMMIT")
 
-    # -- reading (the event loop's connection) -------------------------------------------------
+    # -- reading (`reader`: the event loop's thread only) ----------------------------------------
 
     def count(self) -> int:
         return self.reader.execute("SELECT count(*) FROM files WHERE language != ''").fetchone()[0]
