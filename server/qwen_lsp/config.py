@@ -228,7 +228,29 @@ class ContextSettings:
     max_files: int = field(
         default=20_000,
         metadata=_doc(
-            "Most files of a workspace folder the symbol index reads.", trust="free", min=1
+            "Most files of a workspace folder the symbol index reads (those nearest the "
+            "folder's root first).",
+            trust="free",
+            min=1,
+        ),
+    )
+    max_index_file_size: int = field(
+        default=512_000,
+        metadata=_doc(
+            "Files larger than this many bytes stay out of the symbol index (generated code, "
+            "data); `maxFileSize` still caps it.",
+            trust="free",
+            min=1,
+        ),
+    )
+    index_time_limit: float = field(
+        default=600.0,
+        metadata=_doc(
+            "Seconds one build of the symbol index may spend reading files; the files left "
+            "are read at the next build (a restart, a checkout). Indexing runs in worker "
+            "processes and never delays completions.",
+            trust="free",
+            min=1.0,
         ),
     )
 

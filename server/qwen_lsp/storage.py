@@ -20,7 +20,7 @@ from pathlib import Path
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
-# The cache folder: answers/cache.db (answers), index/<folder>-<hash>.json (symbol indexes),
+# The cache folder: answers/cache.db (answers), index/<folder>-<hash>.sqlite (symbol indexes),
 # spend.db (the spend ledger), prompt-modes.json (which prompt mode each endpoint takes).
 ANSWERS = "answers"
 INDEX = "index"

@@ -3,8 +3,9 @@ re-reads only for files whose size, mtime or content changed."""
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -125,15 +126,17 @@ def test_a_damaged_or_outdated_store_is_rebuilt(tmp_path: Path):
     root = git_repo(tmp_path / "repo", {"a.py": module("a")})
     store = tmp_path / "store"
     build(new_index(root, store))
-    (stored,) = store.iterdir()
-    data = json.loads(stored.read_text(encoding="utf-8"))
-    data["queries"] = "older queries"
-    stored.write_text(json.dumps(data), encoding="utf-8")
+    (stored,) = store.glob("*.sqlite")
+    with contextlib.closing(sqlite3.connect(stored)) as db, db:
+        db.execute("UPDATE meta SET value = 'older queries' WHERE key = 'queries'")
     outdated = new_index(root, store)
     assert not outdated.load()
     build(outdated)
     assert outdated.summary.parsed == 1
-    stored.write_text("{not json", encoding="utf-8")
+    outdated.close()
+    for side in store.glob("*.sqlite-*"):
+        side.unlink()
+    stored.write_bytes(b"not a database" * 1000)
     damaged = new_index(root, store)
     assert not damaged.load()
     assert build(damaged).lookup("a")

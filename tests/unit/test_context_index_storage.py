@@ -3,8 +3,10 @@ constant's signature is its value."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -43,7 +45,10 @@ export function connect(url = "postgres://admin:{SECRETS["url"]}@db.internal:543
 
 
 def stored_text(store: Path) -> str:
-    return "".join(path.read_text(encoding="utf-8") for path in store.rglob("*") if path.is_file())
+    """Every byte stored (the database, its write-ahead log), as text."""
+    return "".join(
+        path.read_bytes().decode("latin-1") for path in store.rglob("*") if path.is_file()
+    )
 
 
 def test_no_planted_secret_reaches_the_stored_index(tmp_path: Path):
@@ -68,18 +73,23 @@ def test_no_planted_secret_reaches_the_stored_index(tmp_path: Path):
 def test_an_index_stored_by_an_earlier_version_with_secrets_is_replaced(tmp_path: Path):
     root = git_repo(tmp_path / "repo", FILES)
     store = tmp_path / "index"
-    build(new_index(root, store))
-    [stored] = list(store.iterdir())
-    data = json.loads(stored.read_text(encoding="utf-8"))
-    data["format"] = 1  # the format that kept values as written
-    data["files"]["settings.py"][4][0][5] = f'OPENAI_API_KEY = "{SECRETS["openai"]}"'
-    stored.write_text(json.dumps(data), encoding="utf-8")
+    build(new_index(root, store)).close()
+    [stored] = list(store.glob("*.sqlite"))
+    planted = f'OPENAI_API_KEY = "{SECRETS["openai"]}"'
+    with contextlib.closing(sqlite3.connect(stored)) as db, db:
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'format'")  # an older layout
+        db.execute("UPDATE defs SET signature = ? WHERE name = 'OPENAI_API_KEY'", (planted,))
     stored.chmod(0o644)
+    legacy = stored.with_suffix(".json")  # formats 1 and 2: JSON, 1 with values as written
+    legacy.write_text(json.dumps({"format": 1, "files": {"settings.py": planted}}))
+    assert SECRETS["openai"] in stored_text(store)
 
     index = new_index(root, store)
     assert not index.load()  # not trusted: read again from the files
     build(index)
+    index.close()
     assert SECRETS["openai"] not in stored_text(store)
+    assert not legacy.exists()
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
 
 

@@ -37,7 +37,7 @@ _EXPORTS: dict[str, str] = {
     "index_folders": "indexing",
     "indexes_to_rescan": "indexing",
     "know_folders": "indexing",
-    "save_indexes": "indexing",
+    "start_index_workers": "indexing",
     "typing_paused": "indexing",
     # the one paid call
     "Prompt": "ask",
@@ -131,9 +131,9 @@ __all__ = [
     "review_open_file",
     "run_action",
     "run_review",
-    "save_indexes",
     "session_status",
     "spend_stats",
+    "start_index_workers",
     "status_changed",
     "typing_paused",
     "whole_file_chunks",
@@ -180,7 +180,7 @@ if TYPE_CHECKING:
         index_folders,
         indexes_to_rescan,
         know_folders,
-        save_indexes,
+        start_index_workers,
         typing_paused,
     )
     from qwen_lsp.engine.review.answers import MalformedAnswer

@@ -2,6 +2,13 @@
 document or file event changes, and the build that reads the folders without stalling
 completions.
 
+A build runs in worker processes (`index_worker.py`: started with "spawn", at lower
+priority, one fewer than the machine's cores and at least one): a worker lists the folder and
+compares it with the stored index, then the files to read go to the workers in small
+batches; the server only commits their records (from a worker thread, through the store's
+own writer connection) and answers requests meanwhile. Nothing of the folder's listing or
+content stays in the server's memory.
+
 The server's `lsp/indexing.py` turns editor events into these calls and owns the timers and
 the progress; what an event changes lives in the session's `Workspace`.
 """
@@ -9,22 +16,57 @@ the progress; what an event changes lives in the session's `Workspace`.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import itertools
 import logging
+import multiprocessing
+import os
+import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from qwen_lsp.context.index import WorkspaceIndex
+from qwen_lsp.context.index import RefreshSummary, WorkspaceIndex
+from qwen_lsp.context.index_worker import (
+    StaleFile,
+    read_files,
+    scan_folder,
+    stale_files,
+    worker_started,
+)
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-SLICE_SECONDS = 0.02  # the build yields to requests this often
+BATCH_FILES = 48  # files one worker task reads: small, so results cross in small pieces
+PROGRESS_SECONDS = 0.2  # `$/progress` at most this often
 MAX_FILE_EVENTS = 20  # more file events at once are a checkout or a build: a full refresh
+_builds = itertools.count(1)
+
+
+def worker_count() -> int:
+    """Index workers: one core is left to the server and the editor."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
 
 
 # -- folders and the build --------------------------------------------------------------------
+
+
+def start_index_workers() -> concurrent.futures.ProcessPoolExecutor:
+    """The worker processes of the next build, started now (at `initialize`, so starting
+    them overlaps the server's own start); `build_indexes` stops them when it is done."""
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=worker_count(),
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded server
+        initializer=worker_started,
+    )
+    pool.submit(os.getpid)  # the processes start now, not at the first batch
+    return pool
 
 
 def know_folders(runtime: Runtime, roots: Sequence[Path]) -> None:
@@ -34,14 +76,14 @@ def know_folders(runtime: Runtime, roots: Sequence[Path]) -> None:
 
 
 def index_folders(runtime: Runtime, roots: Sequence[Path]) -> list[WorkspaceIndex]:
-    """Index these folders and no others (a stored index is loaded); the new indexes, which
-    `build_indexes` must bring up to date."""
+    """Index these folders and no others (a stored index is usable at once); the new
+    indexes, which `build_indexes` must bring up to date."""
     return runtime.workspace.set_folders(roots)
 
 
 def indexes_to_rescan(runtime: Runtime) -> list[WorkspaceIndex]:
     """Every index, when the settings changed which files are read (`exclude`,
-    `context.maxFiles`) since the last call; else none."""
+    `context.maxFiles`, ...) since the last call; else none."""
     workspace = runtime.workspace
     if not workspace.rescan_wanted:
         return []
@@ -53,36 +95,120 @@ async def build_indexes(
     runtime: Runtime,
     indexes: Iterable[WorkspaceIndex],
     on_progress: Callable[[str, int], None],
+    on_notice: Callable[[str], None] | None = None,
+    pool: concurrent.futures.ProcessPoolExecutor | None = None,
 ) -> list[str]:
-    """Bring `indexes` up to date and store them: each folder's files are listed and looked at
-    in a worker thread, the changed ones read on the event loop in slices of `SLICE_SECONDS`,
-    so requests keep being answered. `on_progress(message, percentage)` follows each folder;
-    the result says what each folder's index holds, or why indexing stopped (a broken index
-    costs only context: it is logged, never raised)."""
+    """Bring `indexes` up to date in worker processes (see the module docstring).
+    `on_progress(message, percentage)` says "files done of files found" per folder;
+    `on_notice(text)` is called once per folder and session when the limits left files out.
+    `pool`: workers started ahead (`start_index_workers`). The result says what each
+    folder's index holds, or why indexing stopped (a broken index costs only context: it is
+    logged, never raised)."""
     summaries = []
+    # The server's threads commit records while the event loop answers requests: the loop
+    # gets the interpreter back within 1 ms, not the default 5.
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch, 0.001))
     try:
+        workers = worker_count()
+        pool = pool or start_index_workers()
         for index in indexes:
-            scan = await asyncio.to_thread(index.scan)
-            deadline = time.monotonic() + SLICE_SECONDS
-            for done, total in index.refresh(scan):
-                if time.monotonic() >= deadline:
-                    on_progress(f"{index.name}: {done}/{total} files", done * 100 // total)
-                    await asyncio.sleep(0)
-                    deadline = time.monotonic() + SLICE_SECONDS
-            summaries.append(f"{index.name}: {index.summary.describe()}")
-            log.info("symbol index of %s: %s", index.root, index.summary.describe())
-        await save_indexes(runtime)
+            summary = await _build(index, pool, workers, on_progress)
+            summaries.append(f"{index.name}: {summary.describe()}")
+            log.info("symbol index of %s: %s", index.root, summary.describe())
+            notice = limits_notice(index, summary)
+            if notice and on_notice is not None:
+                on_notice(notice)
     except Exception as exc:  # a broken index must not take completions down with it
         log.exception("indexing failed")
         summaries.append(f"indexing stopped: {exc}")
+    finally:
+        sys.setswitchinterval(switch)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
     return summaries
 
 
-async def save_indexes(runtime: Runtime) -> None:
-    """Store the indexes that changed; the JSON is written in a worker thread, not between
-    keystrokes."""
-    for snapshot in runtime.workspace.snapshots():
-        await asyncio.to_thread(snapshot.write)
+async def _build(
+    index: WorkspaceIndex,
+    pool: concurrent.futures.Executor,
+    workers: int,
+    on_progress: Callable[[str, int], None],
+) -> RefreshSummary:
+    loop = asyncio.get_running_loop()
+    job = index.job(next(_builds))
+    scan = await loop.run_in_executor(pool, scan_folder, job)
+    summary = await asyncio.to_thread(index.begin, scan)
+    found, done = scan.found, scan.reused
+    on_progress(_progress(index, done, found), _percent(done, found))
+    deadline = time.monotonic() + index.policy.time_limit
+    batches = _batches(stale_files(scan.stale), BATCH_FILES)
+    pending: set[asyncio.Future] = set()
+    reported = time.monotonic()
+    timed_out = False
+    while True:
+        while not timed_out and len(pending) < 2 * workers:
+            batch = next(batches, None)
+            if batch is None:
+                break
+            pending.add(loop.run_in_executor(pool, read_files, job, batch))
+        if not pending:
+            break
+        finished, pending = await asyncio.wait(
+            pending,
+            timeout=max(deadline - time.monotonic(), 0.01),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        for future in finished:
+            records = future.result()
+            await asyncio.to_thread(index.commit, records, summary)
+            done += len(records)
+        if not timed_out and time.monotonic() >= deadline:
+            timed_out = True  # what is under way is kept; nothing more is started
+        if time.monotonic() - reported >= PROGRESS_SECONDS:
+            on_progress(_progress(index, done, found), _percent(done, found))
+            reported = time.monotonic()
+    if timed_out:
+        summary.timed_out = max(found - done, 0)
+    del scan
+    index.finish(summary)
+    on_progress(_progress(index, done, found), _percent(done, found))
+    return summary
+
+
+def _progress(index: WorkspaceIndex, done: int, found: int) -> str:
+    return f"{index.name}: {done} of {found} files"
+
+
+def _percent(done: int, found: int) -> int:
+    return done * 100 // found if found else 100
+
+
+def _batches(files: Iterator[StaleFile], size: int) -> Iterator[list[StaleFile]]:
+    while batch := list(itertools.islice(files, size)):
+        yield batch
+
+
+def limits_notice(index: WorkspaceIndex, summary: RefreshSummary) -> str | None:
+    """What the limits left out of `index`, the first time they leave something out."""
+    parts = []
+    if summary.left_out:
+        parts.append(f"{summary.left_out} files over context.maxFiles ({index.policy.max_files})")
+    if summary.timed_out:
+        limit = f"context.indexTimeLimit ({index.policy.time_limit:g} s)"
+        parts.append(f"{summary.timed_out} files not read within {limit}")
+    if not parts or index.limits_told:
+        return None
+    index.limits_told = True
+    large = summary.skipped.get("large", 0)
+    if large:
+        limit = index.policy.max_file_bytes
+        parts.append(f"{large} files over context.maxIndexFileSize ({limit} bytes)")
+    return (
+        f"qwen-lsp: the symbol index of {index.name} left out "
+        + "; ".join(parts)
+        + ". Completions see no definitions from them; raise the limits to include them."
+    )
 
 
 # -- documents and files ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pathlib import Path, PurePath
 from qwen_lsp.config import ContextSettings, Settings
 from qwen_lsp.context.extract import CursorContext
 from qwen_lsp.context.files import GIT, ReadPolicy, Refusal, WorkspaceFiles, git_command
-from qwen_lsp.context.index import IndexPolicy, Snapshot, WorkspaceIndex
+from qwen_lsp.context.index import IndexPolicy, WorkspaceIndex
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.context.ranking import assemble
 from qwen_lsp.context.similarity import WINDOW_LINES, WindowIndex
@@ -115,7 +115,11 @@ class Workspace:
         `context.maxFiles`, `privacy.sendIgnoredFiles`. Files now excluded leave the indexes
         at once (links to them at the rescan the change asks for)."""
         read_policy = ReadPolicy(tuple(settings.exclude), settings.max_file_size)
-        policy = IndexPolicy(max_files=settings.context.max_files)
+        policy = IndexPolicy(
+            max_files=settings.context.max_files,
+            max_file_bytes=settings.context.max_index_file_size,
+            time_limit=settings.context.index_time_limit,
+        )
         changed = (read_policy, policy) != (self._read_policy, self._policy)
         self.rescan_wanted = self.rescan_wanted or (changed and bool(self._indexes))
         self._read_policy = read_policy
@@ -137,7 +141,7 @@ class Workspace:
         self._folders = wanted
         for root in list(self._indexes):
             if root not in wanted:
-                self._indexes.pop(root).save()
+                self._indexes.pop(root).close()
         created = []
         for root in wanted:
             if root in self._indexes:
@@ -233,10 +237,6 @@ class Workspace:
         """Store every index that changed (at shutdown, after a CLI run)."""
         for index in self._indexes.values():
             index.save()
-
-    def snapshots(self) -> list[Snapshot]:
-        """What `save` would write, to be written from a worker thread."""
-        return [s for index in self._indexes.values() if (s := index.snapshot()) is not None]
 
     # -- documents and file events ---------------------------------------------------------
 

@@ -2,14 +2,15 @@
 `initialized`, kept fresh on document and file events.
 
 The engine owns the indexes and what each event changes in them (`engine/indexing.py`); this
-module turns editor events into those calls and keeps the timers. The build loads each
-folder's stored index, lists and stats the files in a worker thread, then reads the changed
-ones on the event loop in short slices, so completions keep answering while it runs, with
-`$/progress` when the client takes it. didChange records the
+module turns editor events into those calls and keeps the timers. The build uses the
+folder's stored index at once, then lists, compares and reads the files in worker processes,
+so completions keep answering while it runs, with `$/progress` ("files done of files found")
+when the client takes it; when the limits (`context.maxFiles`, `context.indexTimeLimit`)
+leave files out, a message says so once. didChange records the
 edited place at once and re-indexes the document's text when typing pauses; didSave and
 watched-file events re-read files from disk (a new file only if `.gitignore` and `exclude`
-admit it); workspace folder changes add or drop indexes. The index is written to disk after
-the build, at most every `SAVE_DELAY` seconds while it changes, and at shutdown.
+admit it: one changed file is one file read); workspace folder changes add or drop indexes.
+Every change is committed to the index's database as it is made.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
@@ -35,7 +37,7 @@ from qwen_lsp.engine import (
     index_folders,
     indexes_to_rescan,
     know_folders,
-    save_indexes,
+    start_index_workers,
     typing_paused,
 )
 from qwen_lsp.lsp.progress import work_done
@@ -45,7 +47,6 @@ log = logging.getLogger(__name__)
 
 TITLE = "qwen-lsp: indexing the workspace"
 REINDEX_DELAY = 1.0  # seconds after the last keystroke in a document
-SAVE_DELAY = 30.0
 WATCHER_ID = "qwen-lsp-source-files"
 
 
@@ -55,16 +56,19 @@ class IndexingSession:
 
     build: asyncio.Task[None] | None = None
     reindex: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
-    save: asyncio.TimerHandle | None = None
+    workers: Any = None  # the first build's worker processes, started at initialize
 
 
 # -- the build ----------------------------------------------------------------------------
 
 
 def _know_folders(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
-    """At initialize: files are judged by their folder's rules before the index is built."""
+    """At initialize: files are judged by their folder's rules before the index is built,
+    and the first build's worker processes start (while the editor sends its settings)."""
     if ls.runtime is not None:
         know_folders(ls.runtime, ls.roots)
+        if ls.roots:
+            ls.state(IndexingSession).workers = start_index_workers()
 
 
 def start(ls: QwenLanguageServer) -> None:
@@ -72,7 +76,12 @@ def start(ls: QwenLanguageServer) -> None:
     editor's settings are read)."""
     if ls.runtime is None:
         return
-    _build_in_background(ls, index_folders(ls.runtime, ls.roots))
+    indexes = index_folders(ls.runtime, ls.roots)
+    state = ls.state(IndexingSession)
+    if not indexes and state.workers is not None:
+        state.workers.shutdown(wait=False)  # nothing to build after all
+        state.workers = None
+    _build_in_background(ls, indexes)
     _watch_source_files(ls)
 
 
@@ -86,18 +95,27 @@ def _build_in_background(ls: QwenLanguageServer, indexes: list[WorkspaceIndex]) 
         if previous is not None and not previous.done():
             with contextlib.suppress(asyncio.CancelledError):
                 await previous  # one build at a time: they share the indexes
-        await build(ls, indexes)
+        workers, state.workers = state.workers, None
+        await build(ls, indexes, workers)
 
     state.build = asyncio.get_running_loop().create_task(run())
 
 
-async def build(ls: QwenLanguageServer, indexes: list[WorkspaceIndex]) -> None:
+async def build(ls: QwenLanguageServer, indexes: list[WorkspaceIndex], workers: Any = None) -> None:
     """Refresh `indexes` under `$/progress`, which ends saying what each index holds."""
     if ls.runtime is None:
         return
     async with work_done(ls, TITLE, percentage=0) as progress:
-        summaries = await build_indexes(ls.runtime, indexes, progress.report)
+        summaries = await build_indexes(
+            ls.runtime, indexes, progress.report, lambda text: _tell(ls, text), workers
+        )
         progress.end_message = "; ".join(summaries)
+
+
+def _tell(ls: QwenLanguageServer, text: str) -> None:
+    """What the limits left out of an index (once per folder and session)."""
+    log.info("%s", text)
+    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
 
 
 # -- keeping it fresh ---------------------------------------------------------------------
@@ -111,22 +129,8 @@ def _path_of(ls: QwenLanguageServer, uri: str) -> Path | None:
     return Path(fs_path) if fs_path else None
 
 
-def _schedule_save(ls: QwenLanguageServer) -> None:
-    state = ls.state(IndexingSession)
-    if state.save is None and ls.runtime is not None:
-        runtime = ls.runtime
-
-        def start_saving() -> None:
-            state.save = None
-            asyncio.get_running_loop().create_task(save_indexes(runtime))
-
-        state.save = asyncio.get_running_loop().call_later(SAVE_DELAY, start_saving)
-
-
 def _changed(ls: QwenLanguageServer) -> None:
-    """The indexes changed: store them soon, and list the files again if the settings now
-    read others."""
-    _schedule_save(ls)
+    """The indexes changed: list the files again if the settings now read others."""
     if ls.runtime is not None:
         _build_in_background(ls, indexes_to_rescan(ls.runtime))
 

@@ -1,0 +1,123 @@
+"""The real server over stdio on a workspace big enough that indexing takes a while: the
+indexing `$/progress` counts files done of files found, a completion is answered while the
+index is still being built (the build runs in worker processes), and a workspace over the
+limits says once what was left out."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+from pathlib import Path
+
+from lsprotocol import types
+
+from tests.e2e.harness import clean_env, inline_texts, open_file, running_server
+from tests.e2e.test_context import INDEXING, capabilities, indexing_done
+
+FILES = 600
+
+
+def big_workspace(root: Path, files: int, deeper: int = 0) -> Path:
+    for i in range(files):
+        path = root / f"pkg{i % 20}" / f"module_{i}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = "".join(
+            f"def helper_{i}_{j}(value: int, other: int = 0) -> int:\n"
+            f'    """Return a value derived from {j}."""\n'
+            f"    return value * {j} + other\n\n\n"
+            for j in range(30)
+        )
+        path.write_text(body, encoding="utf-8")
+    for i in range(deeper):
+        path = root / "vendor" / "deep" / f"extra_{i}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"def extra_{i}():\n    return {i}\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def indexing_reports(client) -> list:
+    return next(
+        reports
+        for reports in client.progress_reports.values()
+        if reports
+        and isinstance(reports[0], types.WorkDoneProgressBegin)
+        and reports[0].title == INDEXING
+    )
+
+
+def options(fake, **context) -> dict:
+    return {
+        "provider": "openai-compatible",
+        "baseUrl": fake.openai_base_url,
+        "promptMode": "fim",
+        **({"context": context} if context else {}),
+    }
+
+
+async def test_a_completion_is_answered_while_the_index_builds_and_progress_counts_files(
+    fake_llm, tmp_path: Path
+):
+    root = big_workspace(tmp_path / "repo", FILES)
+    fake_llm.reply("value + 1")
+    async with running_server(
+        root, clean_env(tmp_path), init_options=options(fake_llm), capabilities=capabilities()
+    ) as client:
+        uri = open_file(
+            client, root / "main.py", "python", "from pkg1.module_1 import helper_1_2\n"
+        )
+        for _ in range(200):  # the build has begun: its progress is shown
+            if any(r and r[0].title == INDEXING for r in client.progress_reports.values()):
+                break
+            await asyncio.sleep(0.02)
+        for _ in range(5):  # on a loaded machine the first one may miss its deadline
+            if await inline_texts(client, uri, types.Position(1, 0)) == ["value + 1"]:
+                break
+        else:
+            raise AssertionError("no completion was answered")
+        answered_during_build = not isinstance(
+            indexing_reports(client)[-1], types.WorkDoneProgressEnd
+        )
+        [summary] = await indexing_done(client, timeout=120)
+    assert answered_during_build  # the answer did not wait for the index
+    found = FILES + 1  # and main.py
+    assert f"{found} files, {found} read" in summary
+    counts = [
+        tuple(map(int, m.groups()))
+        for r in indexing_reports(client)
+        if isinstance(r, types.WorkDoneProgressReport) and r.message
+        if (m := re.fullmatch(r"repo: (\d+) of (\d+) files", r.message))
+    ]
+    assert counts and counts[-1] == (found, found)
+    assert all(total == found for _, total in counts)
+    done = [d for d, _ in counts]
+    assert done == sorted(done) and len(set(done)) > 1  # it counted up as files were read
+
+
+async def test_a_workspace_over_the_limits_says_once_what_was_left_out(fake_llm, tmp_path: Path):
+    root = big_workspace(tmp_path / "repo", 40, deeper=10)
+    async with running_server(
+        root,
+        clean_env(tmp_path),
+        init_options=options(fake_llm, maxFiles=40),
+        capabilities=capabilities(),
+    ) as client:
+        [summary] = await indexing_done(client)
+        assert "10 over context.maxFiles left out" in summary
+        # a checkout: many files change at once, the folder is indexed again
+        changed = sorted(root.rglob("*.py"))[:25]
+        for path in changed:
+            path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(uri=p.as_uri(), type=types.FileChangeType.Changed)
+                    for p in changed
+                ]
+            )
+        )
+        await indexing_done(client, count=2)
+    told = [m.message for m in client.messages if "left out" in m.message]
+    assert len(told) == 1
+    assert "10 files over context.maxFiles (40)" in told[0]

@@ -1,0 +1,173 @@
+"""The symbol index's SQLite store and its build in worker processes: what is stored comes
+back, freshness is by stat, one changed file is one file read, the limits leave files out
+and say so once, and a build in spawned workers gives the same index as one in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from pathlib import Path
+
+from qwen_lsp.context.imports import ImportRef
+from qwen_lsp.context.index import LOOKUP_LIMIT, IndexPolicy
+from qwen_lsp.context.index_store import IndexStore, Record, imports_json
+from qwen_lsp.context.index_worker import encode_stale, scan_folder, stale_files
+from qwen_lsp.engine.indexing import build_indexes
+from tests.unit.test_context_index import build, git_repo, module, new_index
+
+
+def test_records_come_back_from_the_store(tmp_path: Path):
+    store = IndexStore(tmp_path / "index", tmp_path / "repo", "queries")
+    imports = imports_json([ImportRef("..core", (("Thing", "Other"),), "", 3)])
+    definition = ("area", "function", 4, 9, "", "def area(r) -> float:", "Area.", "", "", 12)
+    store.put(
+        [
+            Record("parsed", "pkg/geo/shapes.py", 10, 20, "d1", "python", (definition,), imports),
+            Record("parsed", "pkg/geo/__init__.py", 1, 2, "d2", "python"),
+            Record("large", "pkg/data.py", 10**7, 3),
+        ]
+    )
+    store.set_go_modules({"example.com/m": "go"})
+    [(path, found)] = store.named("area", 10)
+    assert path == "pkg/geo/shapes.py" and found.signature == "def area(r) -> float:"
+    assert found.line == 4 and found.end_line == 9 and found.tokens == 12
+    [imported] = store.imports("pkg/geo/shapes.py")
+    assert imported == ImportRef("..core", (("Thing", "Other"),), "", 3)
+    assert store.files_in("pkg/geo") == ["pkg/geo/shapes.py", "pkg/geo/__init__.py"]
+    assert store.ending_with("geo/shapes.py") == ["pkg/geo/shapes.py"]
+    assert store.ending_with("o/shapes.py") == []  # whole path parts only
+    assert store.folders_ending_with("geo") == ["pkg/geo"]
+    assert not store.has("pkg/data.py") and store.file("pkg/data.py").skipped == "large"
+    assert store.go_modules() == {"example.com/m": "go"}
+    store.close()
+
+    again = IndexStore(tmp_path / "index", tmp_path / "repo", "queries")
+    assert again.reused and again.count() == 2
+    other = IndexStore(tmp_path / "index", tmp_path / "repo", "other queries")
+    assert not other.reused and other.count() == 0  # built with other queries: started again
+
+
+def test_the_stale_list_crosses_as_one_string():
+    files = [("a b/ç.py", 10, 20, ""), ("x.py", 0, -1, "abc")]
+    assert list(stale_files(encode_stale(files))) == files
+    assert list(stale_files("")) == []
+
+
+def test_a_restart_costs_a_stat_per_file_and_one_change_one_read(tmp_path: Path):
+    root = git_repo(tmp_path / "repo", {f"m{i}.py": module(f"f{i}") for i in range(30)})
+    store = tmp_path / "index"
+    build(new_index(root, store)).close()
+    restarted = new_index(root, store)
+    scan = restarted.scan()
+    assert (scan.found, scan.reused, scan.stale_count) == (30, 30, 0)  # nothing to read
+
+    kept = {p: restarted.store.definitions_of(p) for p in ("m1.py", "m2.py")}
+    before = restarted.store.reader.execute("SELECT max(rowid) FROM defs").fetchone()[0]
+    (root / "m7.py").write_text(module("changed7"), encoding="utf-8")
+    assert restarted.update_from_disk("m7.py") == 1
+    query = "SELECT rowid, name FROM defs WHERE rowid > ?"
+    after = restarted.store.reader.execute(query, (before,))
+    assert [name for _, name in after] == ["changed7"]  # one file written again, no other
+    assert {p: restarted.store.definitions_of(p) for p in kept} == kept
+    build(restarted)
+    assert (restarted.summary.parsed, restarted.summary.reused) == (0, 30)
+
+
+def test_a_lookup_of_a_common_name_is_bounded_and_keeps_the_nearest(tmp_path: Path):
+    count = LOOKUP_LIMIT + 20
+    files = {f"pkg{i:03}/mod.py": module("get") for i in range(count)}
+    index = build(new_index(git_repo(tmp_path / "repo", files), tmp_path / "index"))
+    last = f"pkg{count - 1:03}/mod.py"
+    first = index.lookup("get")
+    assert len(first) == LOOKUP_LIMIT and last not in [p for p, _ in first]
+    near = index.lookup("get", near=f"pkg{count - 1:03}/caller.py")
+    assert len(near) == LOOKUP_LIMIT and last in [p for p, _ in near]
+
+
+def test_the_time_limit_leaves_files_for_the_next_build(tmp_path: Path):
+    root = git_repo(tmp_path / "repo", {f"m{i}.py": module(f"f{i}") for i in range(5)})
+    index = new_index(root, tmp_path / "index")
+    index.policy = IndexPolicy(time_limit=0)
+    build(index)
+    assert index.summary.timed_out == 5 and "5 not read within" in index.summary.describe()
+    index.policy = IndexPolicy()
+    build(index)
+    assert index.summary.parsed == 5 and index.lookup("f4")
+
+
+def test_large_files_stay_out_at_the_index_limit(tmp_path: Path):
+    root = git_repo(tmp_path / "repo", {"small.py": module("small"), "big.py": module("big")})
+    index = new_index(root, tmp_path / "index")
+    index.policy = IndexPolicy(max_file_bytes=len(module("big")))
+    build(index)
+    assert index.summary.skipped == {"large": 1}
+    assert index.lookup("big") and not index.lookup("small")
+
+
+class Runtime:
+    """What `build_indexes` uses of the engine's runtime: nothing but the indexes given."""
+
+
+def test_a_build_in_worker_processes_reports_files_done_of_found_and_tells_once(
+    tmp_path: Path,
+):
+    files = {f"pkg/m{i}.py": module(f"f{i}") for i in range(100)}
+    files.update({f"pkg/deeper/n{i}.py": module(f"g{i}") for i in range(20)})
+    files["go.mod"] = "module example.com/m\n"
+    root = git_repo(tmp_path / "repo", files)
+    index = new_index(root, tmp_path / "index")
+    index.policy = IndexPolicy(max_files=100)
+    progress: list[str] = []
+    notices: list[str] = []
+
+    def run() -> list[str]:
+        return asyncio.run(
+            build_indexes(Runtime(), [index], lambda m, p: progress.append(m), notices.append)
+        )
+
+    [summary] = run()
+    assert "100 files, 100 read" in summary and "20 over context.maxFiles" in summary
+    assert progress[-1] == "repo: 100 of 100 files" and progress[0].endswith("of 100 files")
+    assert index.lookup("f99") and not index.lookup("g5")  # the root's nearest files first
+    assert index.go_modules() == {"example.com/m": ""}
+    assert len(notices) == 1 and "20 files over context.maxFiles (100)" in notices[0]
+
+    (root / "pkg/m3.py").write_text(module("renamed3"), encoding="utf-8")
+    [summary] = run()
+    assert "1 read, 99 unchanged" in summary
+    assert index.lookup("renamed3") and not index.lookup("f3")
+    assert len(notices) == 1  # said once
+
+
+def test_the_database_is_private_whatever_the_umask(tmp_path: Path):
+    root = git_repo(tmp_path / "repo", {"a.py": module("a")})
+    old = os.umask(0)
+    try:
+        index = build(new_index(root, tmp_path / "cache" / "index"))
+        index.update_text("a.py", module("typed"))
+    finally:
+        os.umask(old)
+    made = list((tmp_path / "cache").rglob("*"))
+    assert any(p.name.endswith(".sqlite-wal") for p in made)
+    for path in [tmp_path / "cache", *made]:
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_without_a_store_folder_the_database_is_temporary(tmp_path: Path):
+    root = git_repo(tmp_path / "repo", {"a.py": module("a")})
+    index = build(new_index(root, None))
+    folder = index.store.path.parent
+    assert index.lookup("a") and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    index.close()
+    assert not folder.exists()
+
+
+def test_scan_in_process_and_in_a_worker_agree(tmp_path: Path):
+    root = git_repo(tmp_path / "repo", {f"m{i}.py": module(f"f{i}") for i in range(3)})
+    index = build(new_index(root, tmp_path / "index"))
+    (root / "m1.py").write_text(module("other"), encoding="utf-8")
+    in_process = index.scan()
+    worker_side = scan_folder(index.job(build=99))  # reads the database itself, read-only
+    assert worker_side.stale == in_process.stale and "m1.py" in worker_side.stale
+    assert (worker_side.found, worker_side.reused) == (3, 2)
