@@ -358,7 +358,8 @@ def _enclosing(document: SourceDocument, cursor: int) -> tuple[Node | None, Node
     language = document.language
     if tree is None or language is None:
         return None, None
-    byte = document.byte_offset(cursor)
+    byte = max(document.byte_offset(cursor) - 1, 0)  # the character typed last: inside the
+    # function even at the end of the text, where the cursor itself is past every node
     node: Node | None = tree.root_node.descendant_for_byte_range(byte, byte)
     functions = _FUNCTIONS.get(language, ())
     classes = _CLASSES.get(language, ())

@@ -1,0 +1,345 @@
+"""Context that follows types: at `recv.method(█`, the prompt holds the method of the
+receiver's inferred class (or its nearest base), not a same-named method of another class.
+
+Each case is a small workspace written to a real git work tree: the class with the method in
+one file, a decoy class with a same-named method (and a different signature) in another, and
+the call site with the cursor in a third. The decoy file is nearer the call site, so a lookup
+by name alone would pick it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from qwen_lsp.context.languages import language_for
+from qwen_lsp.context.parsing import SourceDocument
+from qwen_lsp.context.receivers import (
+    TypeRef,
+    base_names,
+    receiver_type,
+    returned_type,
+    type_from_annotation,
+)
+from qwen_lsp.model import Position
+from tests.unit.context_repos import Checkout, context_at, indexed_workspace, related_text
+
+CURSOR = "█"
+
+
+def workspace_with(tmp_path: Path, files: dict[str, str]) -> Checkout:
+    root = tmp_path / "repo"
+    found = None
+    for relative, text in files.items():
+        file = root / relative
+        file.parent.mkdir(parents=True, exist_ok=True)
+        if CURSOR in text:
+            before = text[: text.index(CURSOR)]
+            position = Position(before.count("\n"), len(before) - (before.rfind("\n") + 1))
+            text = text.replace(CURSOR, "")
+            found = Checkout(root, relative, text, position)
+        file.write_text(text, encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    assert found is not None
+    return found
+
+
+def related_at(tmp_path: Path, files: dict[str, str]) -> str:
+    checkout = workspace_with(tmp_path, files)
+    workspace = indexed_workspace(checkout.root)
+    return related_text(context_at(checkout, workspace))
+
+
+PY_STORE = """\
+class Store:
+    \"\"\"Rows on disk.\"\"\"
+
+    def fetch(self, key: str, *, fresh: bool = False) -> bytes:
+        \"\"\"The row stored under `key`.\"\"\"
+        return b""
+
+    def _evict(self, count: int) -> None:
+        \"\"\"Drop the oldest rows.\"\"\"
+"""
+PY_DECOY = """\
+class Remote:
+    def fetch(self, url: str, timeout: float) -> str:
+        return ""
+
+    def _evict(self, host: str) -> None:
+        pass
+"""
+
+PYTHON_CASES = {
+    "self.attr = C()": """\
+from store import Store
+
+
+class Service:
+    def __init__(self) -> None:
+        self.store = Store()
+        self.remote = None
+
+    def handle(self, key):
+        return self.store.fetch(█)
+""",
+    "self.attr = param with param: C": """\
+from store import Store
+
+
+class Service:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def handle(self, key):
+        return self.store.fetch(█)
+""",
+    "class-level annotation": """\
+from dataclasses import dataclass
+
+from store import Store
+
+
+@dataclass
+class Service:
+    store: Store
+
+    def handle(self, key):
+        return self.store.fetch(█)
+""",
+    "param: Optional[C]": """\
+from typing import Optional
+
+from store import Store
+
+
+def handle(store: Optional[Store], key):
+    return store.fetch(█)
+""",
+    "param: C | None": """\
+from store import Store
+
+
+def handle(key, store: "Store | None" = None):
+    return store.fetch(█)
+""",
+    "var = C()": """\
+import store as storage
+
+
+def handle(key):
+    rows = storage.Store()
+    return rows.fetch(█)
+""",
+    "var = f() with f() -> C": """\
+from factory import open_store
+
+
+def handle(key):
+    rows = open_store()
+    return rows.fetch(█)
+""",
+    "with C() as var": """\
+from store import Store
+
+
+def handle(key):
+    with Store() as rows:
+        return rows.fetch(█)
+""",
+    "super() across files, two levels": """\
+from middle import Middle
+
+
+class Leaf(Middle):
+    def fetch(self, key: str, *, fresh: bool = False) -> bytes:
+        return super().fetch(█)
+""",
+    "private method": """\
+from store import Store
+
+
+def trim(store: Store):
+    store._evict(█)
+""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(PYTHON_CASES))
+def test_python_receivers_lead_to_the_method_of_their_class(tmp_path: Path, case: str):
+    files = {
+        "store.py": PY_STORE,
+        "factory.py": "from store import Store\n\n\ndef open_store() -> Store:\n    return Store()\n",
+        "middle.py": "from store import Store\n\n\nclass Middle(Store):\n    pass\n",
+        "app/remote.py": PY_DECOY,
+        "app/service.py": PYTHON_CASES[case],
+    }
+    related = related_at(tmp_path, files)
+    if "_evict(" in PYTHON_CASES[case]:
+        assert "def _evict(self, count: int) -> None:" in related
+        assert "Drop the oldest rows." in related  # the first doc line comes with it
+        assert "def _evict(self, host: str)" not in related
+    else:
+        assert "def fetch(self, key: str, *, fresh: bool = False) -> bytes:" in related, related
+        assert "def fetch(self, url: str, timeout: float)" not in related, related
+
+
+def test_without_a_known_class_the_guess_by_name_still_comes(tmp_path: Path):
+    files = {
+        "store.py": PY_STORE,
+        "app/service.py": "def handle(thing, key):\n    return thing.fetch(█)\n",
+    }
+    assert "def fetch(self, key: str" in related_at(tmp_path, files)
+
+
+def test_a_long_outline_does_not_hide_the_method_the_cursor_needs(tmp_path: Path):
+    members = "".join(
+        f"    def method_{i}(self, value: int, other: str = 'x') -> int:\n        return {i}\n\n"
+        for i in range(60)
+    )
+    files = {
+        "big.py": f"class Big:\n{members}    def wanted(self, flag: bool) -> None:\n        pass\n",
+        "use.py": "from big import Big\n\n\ndef go(big: Big):\n    big.wanted(█)\n",
+    }
+    related = related_at(tmp_path, files)
+    assert "def wanted(self, flag: bool) -> None:" in related
+
+
+OTHER_LANGUAGES = {
+    "typescript typed field": {
+        "src/store.ts": "export class Store {\n  fetch(key: string, fresh: boolean): Uint8Array {\n"
+        "    return new Uint8Array();\n  }\n}\n",
+        "src/app/remote.ts": "export class Remote {\n  fetch(url: string, timeout: number): string {"
+        "\n    return '';\n  }\n}\n",
+        "src/app/service.ts": "import { Store } from '../store';\n"
+        "\nexport class Service {\n  private store: Store;\n  constructor(private other: number)"
+        " {\n    this.store = new Store();\n  }\n  handle(key: string) {\n"
+        "    return this.store.fetch(█);\n  }\n}\n",
+    },
+    "typescript new C() and extends": {
+        "src/base.ts": "export class Base {\n  fetch(key: string, fresh: boolean): Uint8Array {\n"
+        "    return new Uint8Array();\n  }\n}\n",
+        "src/store.ts": "import { Base } from './base';\nexport class Store extends Base {}\n",
+        "src/app/remote.ts": "export class Remote {\n  fetch(url: string, timeout: number): string {"
+        "\n    return '';\n  }\n}\n",
+        "src/app/service.ts": "import { Store } from '../store';\n\nexport function handle(key: "
+        "string) {\n  const rows = new Store();\n  return rows.fetch(█);\n}\n",
+    },
+    "java declared type and field": {
+        "src/main/java/com/acme/store/Store.java": "package com.acme.store;\n\npublic class Store {\n"
+        "    public byte[] fetch(String key, boolean fresh) {\n        return null;\n    }\n}\n",
+        "src/main/java/com/acme/app/Remote.java": "package com.acme.app;\n\npublic class Remote {\n"
+        "    public String fetch(String url, double timeout) {\n        return null;\n    }\n}\n",
+        "src/main/java/com/acme/app/Service.java": "package com.acme.app;\n\nimport "
+        "com.acme.store.Store;\n\npublic class Service {\n    private Store store;\n\n    public "
+        "byte[] handle(String key) {\n        return store.fetch(█);\n    }\n}\n",
+    },
+    "go receiver field": {
+        "go.mod": "module example.com/shop\n\ngo 1.22\n",
+        "store/store.go": "package store\n\ntype Store struct{}\n\nfunc (s *Store) Fetch(key string,"
+        " fresh bool) []byte {\n\treturn nil\n}\n",
+        "remote/remote.go": "package remote\n\ntype Remote struct{}\n\nfunc (r *Remote) Fetch(url "
+        'string, timeout float64) string {\n\treturn ""\n}\n',
+        "service/service.go": 'package service\n\nimport "example.com/shop/store"\n\ntype Service '
+        "struct {\n\tstore *store.Store\n}\n\nfunc (s *Service) Handle(key string) []byte {\n"
+        "\treturn s.store.Fetch(█)\n}\n",
+    },
+    "rust let x = T::new()": {
+        "Cargo.toml": '[package]\nname = "shop"\nversion = "0.1.0"\n',
+        "src/main.rs": "mod store;\nmod remote;\nmod service;\nfn main() {}\n",
+        "src/store.rs": "pub struct Store {}\n\nimpl Store {\n    pub fn new() -> Self {\n"
+        "        Store {}\n    }\n    pub fn fetch(&self, key: &str, fresh: bool) -> Vec<u8> {\n"
+        "        Vec::new()\n    }\n}\n",
+        "src/remote.rs": "pub struct Remote {}\n\nimpl Remote {\n    pub fn fetch(&self, url: &str,"
+        " timeout: f64) -> String {\n        String::new()\n    }\n}\n",
+        "src/service.rs": "use crate::store::Store;\n\npub fn handle(key: &str) -> Vec<u8> {\n"
+        "    let rows = Store::new();\n    rows.fetch(█)\n}\n",
+    },
+}
+WANTED = {
+    "typescript": ("fetch(key: string, fresh: boolean)", "fetch(url: string"),
+    "java": ("public byte[] fetch(String key, boolean fresh)", "fetch(String url"),
+    "go": ("Fetch(key string, fresh bool)", "Fetch(url string"),
+    "rust": ("pub fn fetch(&self, key: &str, fresh: bool)", "fetch(&self, url"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OTHER_LANGUAGES))
+def test_other_languages_follow_types_too(tmp_path: Path, case: str):
+    wanted, decoy = WANTED[case.split()[0]]
+    related = related_at(tmp_path, OTHER_LANGUAGES[case])
+    assert wanted in related, related
+    assert decoy not in related, related
+
+
+@pytest.mark.parametrize(
+    ("annotation", "expected"),
+    [
+        ("Store", TypeRef("Store")),
+        ("store.Store", TypeRef("Store", "store")),
+        ("Optional[Store]", TypeRef("Store")),
+        ("Store | None", TypeRef("Store")),
+        ("None | Store", TypeRef("Store")),
+        ("'Store'", TypeRef("Store")),
+        ("Mapping[str, Store]", TypeRef("Mapping")),  # a generic's outer type
+        ("*Store", TypeRef("Store")),
+        ("&mut Store", TypeRef("Store")),
+        ("Store | Remote", None),
+        ("str", None),
+        ("", None),
+    ],
+)
+def test_annotations_name_their_class(annotation: str, expected: TypeRef | None):
+    assert type_from_annotation(annotation) == expected
+
+
+@pytest.mark.parametrize(
+    ("signature", "language", "expected"),
+    [
+        ("def open_store(path) -> Store:", "python", "Store"),
+        ("async def open_store() -> Optional[Store]:", "python", "Store"),
+        ("function openStore(path: string): Store", "typescript", "Store"),
+        ("async function openStore(): Promise<Store>", "typescript", "Store"),
+        ("func NewStore(path string) (*Store, error)", "go", "Store"),
+        ("func (f *Factory) Make() *Store", "go", "Store"),
+        ("pub fn open(path: &str) -> Result<Store, Error>", "rust", "Store"),
+        ("public static Store open(String path)", "java", "Store"),
+    ],
+)
+def test_return_annotations_name_their_class(signature: str, language: str, expected: str):
+    found = returned_type(signature, language)
+    assert found is not None and found.name == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "language", "expected"),
+    [
+        ("class Leaf(Middle, mixins.Logged, metaclass=Meta):", "python", ["Middle", "Logged"]),
+        ("class Leaf(Generic[T], Base[T]):", "python", ["Generic", "Base"]),
+        ("export class Leaf extends Base implements Named {", "typescript", ["Base", "Named"]),
+        (
+            "public class Leaf extends Base implements Named, Sized {",
+            "java",
+            ["Base", "Named", "Sized"],
+        ),
+        ("class Leaf : public Base, private Other {", "cpp", ["Base", "Other"]),
+    ],
+)
+def test_class_headers_name_their_bases(header: str, language: str, expected: list[str]):
+    assert [b.name for b in base_names(header, language)] == expected
+
+
+def test_the_last_assignment_before_the_cursor_wins():
+    text = "def f():\n    x = Store()\n    x = Remote()\n    x.fetch(\n"
+    document = SourceDocument(text, "python")
+    cursor = text.index("x.fetch(") + len("x.fetch(")
+    assert receiver_type(document, cursor, "x") == [TypeRef("Remote")]
+
+
+def test_a_chain_is_followed_from_its_head():
+    text = "class S:\n    def go(self):\n        self.a.b.fetch(\n"
+    document = SourceDocument(text, language_for(None, "s.py"))
+    cursor = text.index("fetch(") + len("fetch(")
+    assert receiver_type(document, cursor, "self.a.b") == [TypeRef("S"), "a", "b"]
