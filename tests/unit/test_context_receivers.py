@@ -171,7 +171,7 @@ def trim(store: Store):
 def test_python_receivers_lead_to_the_method_of_their_class(tmp_path: Path, case: str):
     files = {
         "store.py": PY_STORE,
-        "factory.py": "from store import Store\n\n\ndef open_store() -> Store:\n    return Store()\n",
+        "factory.py": "from store import Store\n\n\ndef open_store() -> Store:\n    ...\n",
         "middle.py": "from store import Store\n\n\nclass Middle(Store):\n    pass\n",
         "app/remote.py": PY_DECOY,
         "app/service.py": PYTHON_CASES[case],
@@ -207,53 +207,122 @@ def test_a_long_outline_does_not_hide_the_method_the_cursor_needs(tmp_path: Path
     assert "def wanted(self, flag: bool) -> None:" in related
 
 
+TS_STORE = "export class Store {\n  fetch(key: string, fresh: boolean): Uint8Array {}\n}\n"
+TS_REMOTE = "export class Remote {\n  fetch(url: string, timeout: number): string {}\n}\n"
+JAVA_STORE = """\
+package com.acme.store;
+
+public class Store {
+    public byte[] fetch(String key, boolean fresh) {
+        return null;
+    }
+}
+"""
+JAVA_REMOTE = """\
+package com.acme.app;
+
+public class Remote {
+    public String fetch(String url, double timeout) {
+        return null;
+    }
+}
+"""
+JAVA_SERVICE = """\
+package com.acme.app;
+
+import com.acme.store.Store;
+
+public class Service {
+    private Store store;
+
+    public byte[] handle(String key) {
+        return store.fetch(█);
+    }
+}
+"""
+GO_SERVICE = """\
+package service
+
+import "example.com/shop/store"
+
+type Service struct {
+\tstore *store.Store
+}
+
+func (s *Service) Handle(key string) []byte {
+\treturn s.store.Fetch(█)
+}
+"""
+RUST_STORE = """\
+pub struct Store {}
+
+impl Store {
+    pub fn new() -> Self {
+        Store {}
+    }
+    pub fn fetch(&self, key: &str, fresh: bool) -> Vec<u8> {
+        Vec::new()
+    }
+}
+"""
+RUST_REMOTE = """\
+pub struct Remote {}
+
+impl Remote {
+    pub fn fetch(&self, url: &str, timeout: f64) -> String {
+        String::new()
+    }
+}
+"""
 OTHER_LANGUAGES = {
     "typescript typed field": {
-        "src/store.ts": "export class Store {\n  fetch(key: string, fresh: boolean): Uint8Array {\n"
-        "    return new Uint8Array();\n  }\n}\n",
-        "src/app/remote.ts": "export class Remote {\n  fetch(url: string, timeout: number): string {"
-        "\n    return '';\n  }\n}\n",
-        "src/app/service.ts": "import { Store } from '../store';\n"
-        "\nexport class Service {\n  private store: Store;\n  constructor(private other: number)"
-        " {\n    this.store = new Store();\n  }\n  handle(key: string) {\n"
-        "    return this.store.fetch(█);\n  }\n}\n",
+        "src/store.ts": TS_STORE,
+        "src/app/remote.ts": TS_REMOTE,
+        "src/app/service.ts": """\
+import { Store } from '../store';
+
+export class Service {
+  private store: Store;
+  constructor(private other: number) {
+    this.store = new Store();
+  }
+  handle(key: string) {
+    return this.store.fetch(█);
+  }
+}
+""",
     },
     "typescript new C() and extends": {
-        "src/base.ts": "export class Base {\n  fetch(key: string, fresh: boolean): Uint8Array {\n"
-        "    return new Uint8Array();\n  }\n}\n",
+        "src/base.ts": TS_STORE.replace("class Store", "class Base"),
         "src/store.ts": "import { Base } from './base';\nexport class Store extends Base {}\n",
-        "src/app/remote.ts": "export class Remote {\n  fetch(url: string, timeout: number): string {"
-        "\n    return '';\n  }\n}\n",
-        "src/app/service.ts": "import { Store } from '../store';\n\nexport function handle(key: "
-        "string) {\n  const rows = new Store();\n  return rows.fetch(█);\n}\n",
+        "src/app/remote.ts": TS_REMOTE,
+        "src/app/service.ts": """\
+import { Store } from '../store';
+
+export function handle(key: string) {
+  const rows = new Store();
+  return rows.fetch(█);
+}
+""",
     },
     "java declared type and field": {
-        "src/main/java/com/acme/store/Store.java": "package com.acme.store;\n\npublic class Store {\n"
-        "    public byte[] fetch(String key, boolean fresh) {\n        return null;\n    }\n}\n",
-        "src/main/java/com/acme/app/Remote.java": "package com.acme.app;\n\npublic class Remote {\n"
-        "    public String fetch(String url, double timeout) {\n        return null;\n    }\n}\n",
-        "src/main/java/com/acme/app/Service.java": "package com.acme.app;\n\nimport "
-        "com.acme.store.Store;\n\npublic class Service {\n    private Store store;\n\n    public "
-        "byte[] handle(String key) {\n        return store.fetch(█);\n    }\n}\n",
+        "src/main/java/com/acme/store/Store.java": JAVA_STORE,
+        "src/main/java/com/acme/app/Remote.java": JAVA_REMOTE,
+        "src/main/java/com/acme/app/Service.java": JAVA_SERVICE,
     },
     "go receiver field": {
         "go.mod": "module example.com/shop\n\ngo 1.22\n",
-        "store/store.go": "package store\n\ntype Store struct{}\n\nfunc (s *Store) Fetch(key string,"
-        " fresh bool) []byte {\n\treturn nil\n}\n",
-        "remote/remote.go": "package remote\n\ntype Remote struct{}\n\nfunc (r *Remote) Fetch(url "
-        'string, timeout float64) string {\n\treturn ""\n}\n',
-        "service/service.go": 'package service\n\nimport "example.com/shop/store"\n\ntype Service '
-        "struct {\n\tstore *store.Store\n}\n\nfunc (s *Service) Handle(key string) []byte {\n"
-        "\treturn s.store.Fetch(█)\n}\n",
+        "store/store.go": "package store\n\ntype Store struct{}\n\n"
+        "func (s *Store) Fetch(key string, fresh bool) []byte {\n\treturn nil\n}\n",
+        "remote/remote.go": "package remote\n\ntype Remote struct{}\n\n"
+        'func (r *Remote) Fetch(url string, timeout float64) string {\n\treturn ""\n}\n',
+        "service/service.go": GO_SERVICE,
     },
     "rust let x = T::new()": {
         "Cargo.toml": '[package]\nname = "shop"\nversion = "0.1.0"\n',
         "src/main.rs": "mod store;\nmod remote;\nmod service;\nfn main() {}\n",
-        "src/store.rs": "pub struct Store {}\n\nimpl Store {\n    pub fn new() -> Self {\n"
-        "        Store {}\n    }\n    pub fn fetch(&self, key: &str, fresh: bool) -> Vec<u8> {\n"
-        "        Vec::new()\n    }\n}\n",
-        "src/remote.rs": "pub struct Remote {}\n\nimpl Remote {\n    pub fn fetch(&self, url: &str,"
-        " timeout: f64) -> String {\n        String::new()\n    }\n}\n",
+        "src/store.rs": RUST_STORE,
+        "src/remote.rs": RUST_REMOTE,
         "src/service.rs": "use crate::store::Store;\n\npub fn handle(key: &str) -> Vec<u8> {\n"
         "    let rows = Store::new();\n    rows.fetch(█)\n}\n",
     },
