@@ -412,3 +412,86 @@ def test_a_chain_is_followed_from_its_head():
     document = SourceDocument(text, language_for(None, "s.py"))
     cursor = text.index("fetch(") + len("fetch(")
     assert receiver_type(document, cursor, "self.a.b") == [TypeRef("S"), "a", "b"]
+
+
+# -- resolving imports the index could not follow before --------------------------------------
+
+
+TS_BASE_CONFIG = """\
+{
+  // shared by the packages (comments and trailing commas, as tsconfig allows)
+  "compilerOptions": {
+    "baseUrl": ".",
+    "paths": {
+      "@shop/*": ["packages/shop/src/*",],
+      "#money": ["packages/money/index.ts"],
+    },
+  },
+}
+"""
+
+
+def test_typescript_paths_from_an_extended_tsconfig_resolve(tmp_path: Path):
+    files = {
+        "tsconfig.base.json": TS_BASE_CONFIG,
+        "apps/web/tsconfig.json": '{"extends": "../../tsconfig.base", "include": ["src"]}',
+        "packages/shop/src/cart.ts": "export function addToCart(sku: string, count: number):"
+        " void {}\n",
+        "packages/money/index.ts": "export function formatPrice(cents: number, currency:"
+        " string): string {}\n",
+        "apps/web/src/legacy/cart.ts": "export function addToCart(item: object): void {}\n",
+        "apps/web/src/legacy/money.ts": "export function formatPrice(value: number): string {}\n",
+        "apps/web/src/page.ts": "import { addToCart } from '@shop/cart';\n"
+        "import { formatPrice } from '#money';\n\nexport function buy() {\n"
+        "  formatPrice(1, 'EUR');\n  addToCart(█\n}\n",
+    }
+    related = related_at(tmp_path, files)
+    assert "addToCart(sku: string, count: number)" in related
+    assert "formatPrice(cents: number, currency: string)" in related
+    assert "addToCart(item" not in related and "formatPrice(value" not in related
+
+
+def test_jsconfig_base_url_resolves_bare_specifiers(tmp_path: Path):
+    files = {
+        "jsconfig.json": '{"compilerOptions": {"baseUrl": "src"}}',
+        "src/lib/totals.js": "export function grandTotal(lines, taxRate) {\n  return 0;\n}\n",
+        "src/old/totals.js": "export function grandTotal(order) {\n  return 0;\n}\n",
+        "src/app.js": "import { grandTotal } from 'lib/totals';\n\ngrandTotal(█\n",
+    }
+    related = related_at(tmp_path, files)
+    assert "grandTotal(lines, taxRate)" in related
+    assert "grandTotal(order)" not in related
+
+
+def test_go_packages_resolve_without_a_go_mod(tmp_path: Path):
+    files = {
+        "src/github.com/acme/shop/store/store.go": "package store\n\n"
+        "func Open(path string, readOnly bool) *Store {\n\treturn nil\n}\n\ntype Store struct{}\n",
+        "src/github.com/acme/shop/other/store.go": "package other\n\n"
+        "func Open(name string) error {\n\treturn nil\n}\n",
+        "src/github.com/acme/shop/cmd/main.go": "package main\n\n"
+        'import "github.com/acme/shop/store"\n\nfunc main() {\n\tstore.Open(█)\n}\n',
+    }
+    related = related_at(tmp_path, files)
+    assert "func Open(path string, readOnly bool) *Store" in related
+    assert "func Open(name string) error" not in related
+
+
+def test_jsonc_and_ts_paths_edge_cases():
+    from qwen_lsp.context.imports import parse_jsonc, read_ts_config
+
+    assert parse_jsonc('{"a": "// not a comment", /* c */ "b": [1,],}') == {
+        "a": "// not a comment",
+        "b": [1],
+    }
+    assert parse_jsonc("{oops") is None
+    configs = {
+        "a/tsconfig.json": '{"extends": "./b.json", "compilerOptions": {"paths": {"x": ["y"]}}}',
+        "a/b.json": '{"compilerOptions": {"baseUrl": "src"}}',
+        "loop/tsconfig.json": '{"extends": "./tsconfig.json"}',
+        "out/tsconfig.json": '{"extends": "../../elsewhere.json"}',
+    }
+    found = read_ts_config("a/tsconfig.json", configs.get)
+    assert found is not None and found.base == "a/src" and found.paths == (("x", ("y",)),)
+    assert read_ts_config("loop/tsconfig.json", configs.get) is None  # ends, finds nothing
+    assert read_ts_config("out/tsconfig.json", configs.get) is None  # never leaves the folder

@@ -43,9 +43,12 @@ from qwen_lsp.context.files import (
 from qwen_lsp.context.imports import (
     WILDCARD,
     ImportRef,
+    TsPaths,
     implicit_files,
+    is_ts_config,
     read_go_module,
     read_imports,
+    read_ts_config,
     resolve,
 )
 from qwen_lsp.context.languages import get_parser, language_for
@@ -85,11 +88,13 @@ class IndexPolicy:
 
 @dataclass
 class Scan:
-    """A folder's indexable files with their (size, mtime_ns), and its go.mod modules."""
+    """A folder's indexable files with their (size, mtime_ns), its go.mod modules and what
+    its tsconfig.json/jsconfig.json files say of import paths (by their folder)."""
 
     files: dict[str, tuple[int, int]]
     go_modules: dict[str, str]
     left_out: int = 0  # files over `max_files`
+    ts_paths: dict[str, TsPaths] = field(default_factory=dict)
 
 
 @dataclass
@@ -140,6 +145,7 @@ class WorkspaceIndex:
         self._by_basename: dict[str, list[str]] = defaultdict(list)
         self._by_folder: dict[str, list[str]] = defaultdict(list)
         self._go_modules: dict[str, str] = {}
+        self._ts_paths: dict[str, TsPaths] = {}
         self._scopes: dict[str, tuple[int, FileEntry, ImportScope]] = {}
         self._files_generation = 0  # bumped when files come or go: import scopes go stale
         self._dirty = False
@@ -248,12 +254,21 @@ class WorkspaceIndex:
     def go_modules(self) -> dict[str, str]:
         return self._go_modules
 
+    def ts_paths(self, from_path: str) -> TsPaths | None:
+        folder = posixpath.dirname(from_path)
+        while True:
+            found = self._ts_paths.get(folder)
+            if found is not None or not folder:
+                return found
+            folder = posixpath.dirname(folder)
+
     # -- keeping it current ------------------------------------------------------------------
 
     def scan(self) -> Scan:
         """The folder's indexable files and their stats: I/O only, safe in a worker thread."""
         files: dict[str, tuple[int, int]] = {}
         go_modules: dict[str, str] = {}
+        ts_paths: dict[str, TsPaths] = {}
         listed = self.files.list(["."])
         wanted = []
         for path in listed:
@@ -262,6 +277,10 @@ class WorkspaceIndex:
                 name = read_go_module(module) if isinstance(module, str) else None
                 if name:
                     go_modules[name] = posixpath.dirname(path)
+            elif is_ts_config(path):
+                config = read_ts_config(path, self._text_of)
+                if config is not None:
+                    ts_paths[posixpath.dirname(path)] = config
             elif is_indexable_name(path):
                 wanted.append(path)
         # over the limit, files nearer the root are kept: they are the project's own code
@@ -273,15 +292,21 @@ class WorkspaceIndex:
             except OSError:
                 continue
             files[path] = (stat.st_size, stat.st_mtime_ns)
-        return Scan(files, go_modules, left_out)
+        return Scan(files, go_modules, left_out, ts_paths)
+
+    def _text_of(self, path: str) -> str | None:
+        """A workspace file's text through the door (no link out, capped), or None."""
+        text = self.files.read(path)
+        return text if isinstance(text, str) else None
 
     def refresh(self, scan: Scan | None = None) -> Iterator[tuple[int, int]]:
         """Bring the index up to date with the disk, yielding (done, to do) after each file
         read; `save` (or `snapshot`) stores the result."""
         scan = scan if scan is not None else self.scan()
         summary = RefreshSummary(files=len(scan.files), left_out=scan.left_out)
-        if scan.go_modules != self._go_modules:
+        if scan.go_modules != self._go_modules or scan.ts_paths != self._ts_paths:
             self._go_modules = scan.go_modules
+            self._ts_paths = scan.ts_paths
             self._files_generation += 1
         for path in [p for p in self._entries if p not in scan.files]:
             self._drop(path)
