@@ -495,3 +495,24 @@ def test_jsonc_and_ts_paths_edge_cases():
     assert found is not None and found.base == "a/src" and found.paths == (("x", ("y",)),)
     assert read_ts_config("loop/tsconfig.json", configs.get) is None  # ends, finds nothing
     assert read_ts_config("out/tsconfig.json", configs.get) is None  # never leaves the folder
+
+
+def test_cpp_namespaces_pick_the_namespace_named(tmp_path: Path):
+    files = {
+        "include/geo.h": "namespace geo {\ndouble area(const Shape& shape, int precision);\n}\n",
+        "src/paint/paint.h": "namespace paint {\ndouble area(const Canvas& canvas);\n}\n",
+        "src/paint/draw.cpp": '#include "geo.h"\n#include "paint.h"\n\n'
+        "double total(const Shape& s) {\n    return geo::area(█\n}\n",
+    }
+    related = related_at(tmp_path, files)
+    assert "double area(const Shape& shape, int precision);" in related
+    assert "area(const Canvas& canvas)" not in related
+
+
+def test_cpp_namespace_members_are_found_unqualified_too(tmp_path: Path):
+    files = {
+        "include/geo.h": "namespace geo {\ndouble perimeter(const Shape& shape);\n}\n",
+        "src/main.cpp": '#include "geo.h"\nusing namespace geo;\n\nint main() {\n'
+        "    perimeter(█\n}\n",
+    }
+    assert "double perimeter(const Shape& shape);" in related_at(tmp_path, files)

@@ -51,14 +51,16 @@ from qwen_lsp.context.imports import (
     read_ts_config,
     resolve,
 )
-from qwen_lsp.context.languages import get_parser, language_for
+from qwen_lsp.context.languages import get_parser, header_language, language_for
 from qwen_lsp.context.tags import Definition, definitions, queries_version
 from qwen_lsp.redaction import find_secrets
 from qwen_lsp.storage import PRIVATE_FILE, private_dir, tighten_file
 
 log = logging.getLogger(__name__)
 
-STORE_FORMAT = 2  # 2: secrets redacted (a format-1 file is dropped and written again)
+# 2: secrets redacted; 3: C++ namespace members scoped by their namespace (an older file is
+# dropped and written again)
+STORE_FORMAT = 3
 # Files the door refuses for their content are remembered as skipped, so they are not read
 # again until they change; files refused for their path leave the index.
 _SKIPPED = {LARGE: "large", BINARY: "binary", NOT_TEXT: "binary"}
@@ -395,7 +397,7 @@ class WorkspaceIndex:
     def _store_entry(
         self, path: str, data: bytes, *, size: int, mtime_ns: int, digest: str | None = None
     ) -> None:
-        language = language_for(None, path) or ""
+        language = header_language(path, data) or language_for(None, path) or ""
         parser = get_parser(language)
         defs: list[Definition] = []
         imports: list[ImportRef] = []

@@ -107,7 +107,7 @@ class MemberFinder:
                 if found:
                     return found
         candidates = wanted(index.lookup(name))
-        return _nearest(candidates, origin)[:2]
+        return nearest(candidates, origin)[:2]
 
     def _defined_in(self, path: str, name: str) -> list[Found]:
         """The definitions of `name` in `path`, through the name table (a file of thousands of
@@ -151,7 +151,7 @@ class MemberFinder:
             if d.scope == cls.name
             and (language == "rust" or (p.rsplit("/", 1)[0] if "/" in p else "") == folder)
         ]
-        return _nearest(beside, path)[:1]
+        return nearest(beside, path)[:1]
 
     def _bases(self, path: str, cls: Definition) -> list[Found]:
         language = self.language_of(path)
@@ -203,7 +203,7 @@ class MemberFinder:
         return classes, bases_only
 
 
-def _nearest(candidates: Sequence[Found], here: str) -> list[Found]:
+def nearest(candidates: Sequence[Found], here: str) -> list[Found]:
     """Definitions in the folders nearest `here` first."""
 
     def shared(item: Found) -> int:

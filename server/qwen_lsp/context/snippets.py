@@ -24,11 +24,11 @@ from tree_sitter import Node
 
 from qwen_lsp.context.budget import estimate_tokens
 from qwen_lsp.context.index import ImportScope, WorkspaceIndex
-from qwen_lsp.context.members import Found, MemberFinder
+from qwen_lsp.context.members import Found, MemberFinder, nearest
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.context.receivers import receiver_type
 from qwen_lsp.context.similarity import WindowIndex, identifiers
-from qwen_lsp.context.tags import Definition, render
+from qwen_lsp.context.tags import Definition, is_namespace_member, render
 
 # Scores: a piece's score is its reference's weight times how surely the name resolved.
 CALLEE_WEIGHT = 12.0  # the call being typed
@@ -303,6 +303,9 @@ def resolve_reference(
         if members:
             return members[:3]
         candidates = index.lookup(ref.name)
+        spaced = [(p, d) for p, d in candidates if d.scope == last and is_namespace_member(d)]
+        if spaced:  # C++ `geo::area`: the `area` of namespace geo
+            return [(p, d, 1.3) for p, d in nearest(spaced, here)[:2]]
         if last in ("self", "this", "cls"):
             mine = [(p, d, 1.2) for p, d in candidates if p == here]
             if mine:
@@ -317,7 +320,11 @@ def resolve_reference(
         ]
         if found:
             return found[:3]
-    candidates = [(p, d) for p, d in index.lookup(ref.name) if not d.scope or p == here]
+    candidates = [
+        (p, d)
+        for p, d in index.lookup(ref.name)
+        if not d.scope or p == here or is_namespace_member(d)
+    ]
     if scope.open_files:
         visible = set(scope.open_files)
         found = [(p, d, 1.3) for p, d in candidates if p in visible]
