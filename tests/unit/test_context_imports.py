@@ -42,6 +42,9 @@ class Files:
     def go_modules(self) -> dict[str, str]:
         return self.modules
 
+    def ts_paths(self, from_path: str) -> None:
+        return None
+
 
 def imports_of(language: str, source: str) -> list[tuple[str, tuple, str]]:
     data = source.encode()

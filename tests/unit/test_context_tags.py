@@ -221,13 +221,13 @@ using Id = unsigned;
 }
 """,
         {
-            ("constant", "kSides", ""),
-            ("class", "Shape", ""),
+            ("constant", "kSides", "geo"),  # a namespace's members are scoped by it
+            ("class", "Shape", "geo"),
             ("method", "area", "Shape"),
             ("method", "sides", "Shape"),
-            ("function", "clamp", ""),
+            ("function", "clamp", "geo"),
             ("method", "perimeter", "Shape"),
-            ("type", "Id", ""),
+            ("type", "Id", "geo"),
         },
     ),
 }

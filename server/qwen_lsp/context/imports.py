@@ -14,9 +14,10 @@ Files a language sees without an import (Go and Java files of the same package) 
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,6 +65,19 @@ class FileLookup(Protocol):
     def go_modules(self) -> dict[str, str]:
         """Module path -> the folder of its go.mod ("" for the root)."""
         ...
+
+    def ts_paths(self, from_path: str) -> TsPaths | None:
+        """The `paths`/`baseUrl` of the tsconfig.json or jsconfig.json nearest above a file."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TsPaths:
+    """What a tsconfig.json/jsconfig.json says about bare import specifiers."""
+
+    base: str  # the folder `paths` targets and bare specifiers are relative to ("" = root)
+    paths: tuple[tuple[str, tuple[str, ...]], ...] = ()  # ("@app/*", ("src/app/*",)), ...
+    base_url: bool = False  # `baseUrl` is set: bare specifiers resolve from `base` too
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -389,15 +403,125 @@ def _resolve_javascript(ref: ImportRef, from_path: str, files: FileLookup) -> li
     if spec.startswith("."):
         stem = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), spec))
         candidates = [stem]
-    elif spec.startswith(("@/", "~/")):  # the common alias for the source root
-        candidates = [f"src/{spec[2:]}", spec[2:]]
     else:
-        return []  # a package from node_modules
+        candidates = _ts_path_candidates(spec, files.ts_paths(from_path))
+        if spec.startswith(("@/", "~/")):  # the common alias for the source root
+            candidates += [f"src/{spec[2:]}", spec[2:]]
     for stem in candidates:
         path = _js_file(stem, files)
         if path is not None:
             return [Resolved(path, ref.names, ref.alias)]
-    return []
+    return []  # a package from node_modules
+
+
+def _ts_path_candidates(spec: str, config: TsPaths | None) -> list[str]:
+    """Where `paths` (the longest matching pattern first, as TypeScript does) and `baseUrl`
+    send a bare specifier."""
+    if config is None:
+        return []
+    out = []
+    matches = []
+    for pattern, targets in config.paths:
+        if "*" in pattern:
+            head, _, tail = pattern.partition("*")
+            if spec.startswith(head) and spec.endswith(tail) and len(spec) >= len(head + tail):
+                star = spec[len(head) : len(spec) - len(tail)]
+                matches.append((len(head), [t.replace("*", star, 1) for t in targets]))
+        elif spec == pattern:
+            matches.append((len(pattern) + 1, list(targets)))
+    for _, targets in sorted(matches, key=lambda m: -m[0]):
+        out.extend(posixpath.normpath(posixpath.join(config.base, t)) for t in targets)
+    if config.base_url:
+        out.append(posixpath.normpath(posixpath.join(config.base, spec)))
+    return [p.removeprefix("./") for p in out if p != "." and not p.startswith("..")]
+
+
+_TS_CONFIG_NAMES = ("tsconfig.json", "jsconfig.json")
+_EXTENDS_DEPTH = 5
+
+
+def is_ts_config(path: str) -> bool:
+    return posixpath.basename(path) in _TS_CONFIG_NAMES
+
+
+def read_ts_config(path: str, read: Callable[[str], str | None]) -> TsPaths | None:
+    """The `baseUrl` and `paths` of the config at `path`, following `extends` to configs in
+    the workspace (a package's config under node_modules is not followed); None without
+    either. `read` gives a workspace file's text, or None."""
+    base_url: str | None = None
+    paths: dict | None = None
+    paths_from = ""
+    current = path
+    for _ in range(_EXTENDS_DEPTH):
+        text = read(current)
+        data = parse_jsonc(text) if text is not None else None
+        if not isinstance(data, dict):
+            break
+        folder = posixpath.dirname(current)
+        options = data.get("compilerOptions")
+        if isinstance(options, dict):
+            if base_url is None and isinstance(options.get("baseUrl"), str):
+                base_url = posixpath.normpath(posixpath.join(folder, options["baseUrl"]))
+            if paths is None and isinstance(options.get("paths"), dict):
+                paths, paths_from = options["paths"], folder
+        extends = data.get("extends")
+        if isinstance(extends, list):  # TypeScript 5: several; the last one wins first
+            extends = extends[-1] if extends else None
+        if not isinstance(extends, str) or not extends.startswith("."):
+            break
+        current = posixpath.normpath(posixpath.join(folder, extends))
+        if not current.endswith(".json"):
+            current += ".json"
+        if current.startswith(".."):
+            break
+    if base_url is None and paths is None:
+        return None
+    base = base_url if base_url is not None else paths_from
+    table = tuple(
+        (pattern, tuple(t for t in targets if isinstance(t, str)))
+        for pattern, targets in (paths or {}).items()
+        if isinstance(pattern, str) and isinstance(targets, list)
+    )
+    return TsPaths("" if base == "." else base, table, base_url is not None)
+
+
+def parse_jsonc(text: str) -> object:
+    """JSON with comments and trailing commas, as tsconfig.json is written; None if not
+    JSON even then."""
+    out = []
+    i, n = 0, len(text)
+    in_string = False
+    while i < n:
+        char = text[i]
+        if in_string:
+            out.append(char)
+            if char == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+            out.append(char)
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        elif char == ",":
+            rest = text[i + 1 :].lstrip()
+            if not rest.startswith(("}", "]")):
+                out.append(char)
+        else:
+            out.append(char)
+        i += 1
+    try:
+        return json.loads("".join(out))
+    except ValueError:
+        return None
 
 
 def _js_file(stem: str, files: FileLookup) -> str | None:
@@ -429,6 +553,8 @@ def _resolve_go(ref: ImportRef, from_path: str, files: FileLookup) -> list[Resol
             directory = directory.strip("/")
             break
     if directory is None:
+        directory = _go_folder_without_module(ref.module, from_path, files)
+    if directory is None:
         return []
     found = [
         path
@@ -436,6 +562,22 @@ def _resolve_go(ref: ImportRef, from_path: str, files: FileLookup) -> list[Resol
         if path.endswith(".go") and not path.endswith("_test.go")
     ]
     return [Resolved(path, ref.names, ref.alias) for path in found]
+
+
+def _go_folder_without_module(import_path: str, from_path: str, files: FileLookup) -> str | None:
+    """A package of a workspace with no go.mod (GOPATH layout, a vendored tree, a snippet of a
+    repository): the folder whose path ends with the longest tail of the import path. The
+    standard library (no dot in the first element) is never looked for."""
+    segments = import_path.split("/")
+    if "." not in segments[0]:
+        return None
+    for start in range(len(segments) - 1):
+        folders = files.folders_ending_with("/".join(segments[start:]))
+        if folders:
+            return _closest(folders, from_path)[0]
+    tail = segments[-1]
+    folders = [f for f in files.folders_ending_with(tail) if posixpath.basename(f) == tail]
+    return _closest(folders, from_path)[0] if len(folders) == 1 else None
 
 
 def _rust_crate_root(from_path: str, files: FileLookup) -> str | None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qwen_lsp.context.files import ReadPolicy, WorkspaceFiles, is_indexable_name
-from qwen_lsp.context.imports import WILDCARD, ImportRef, implicit_files, resolve
+from qwen_lsp.context.imports import WILDCARD, ImportRef, TsPaths, implicit_files, resolve
 from qwen_lsp.context.index_store import STORE_FORMAT, IndexStore, Record, StoredFile
 from qwen_lsp.context.index_worker import (
     FolderJob,
@@ -167,6 +167,8 @@ class WorkspaceIndex:
         self._scopes: OrderedDict[str, tuple[int, ImportScope]] = OrderedDict()
         self._memo: dict[tuple[str, str], list[Definition]] = {}
         self._memo_generation = -1
+        # what tsconfig.json/jsconfig.json files say of import paths, by folder (from each scan)
+        self._ts_paths: dict[str, TsPaths] = {}
         self.ready = False  # a refresh has completed (or a stored index was found)
         self.summary = RefreshSummary()
         self.limits_told = False  # what the limits left out was said to the user
@@ -299,6 +301,14 @@ class WorkspaceIndex:
     def go_modules(self) -> dict[str, str]:
         return self.store.go_modules()
 
+    def ts_paths(self, from_path: str) -> TsPaths | None:
+        folder = posixpath.dirname(from_path)
+        while True:
+            found = self._ts_paths.get(folder)
+            if found is not None or not folder:
+                return found
+            folder = posixpath.dirname(folder)
+
     # -- keeping it current ------------------------------------------------------------------
 
     def job(self, build: int = 0) -> FolderJob:
@@ -331,6 +341,9 @@ class WorkspaceIndex:
         if scan.removed:
             self.store.drop(scan.removed)
         self.store.set_go_modules(scan.go_modules)
+        if scan.ts_paths != self._ts_paths:
+            self._ts_paths = dict(scan.ts_paths)
+            self._scopes.clear()  # imports resolve differently now
         return summary
 
     def commit(self, records: Sequence[Record], summary: RefreshSummary | None = None) -> None:

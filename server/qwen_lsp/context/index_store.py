@@ -40,8 +40,9 @@ from qwen_lsp.storage import open_database, private_dir
 
 log = logging.getLogger(__name__)
 
-# 3: SQLite, queried (1 and 2 were JSON files loaded whole; 2 elided secrets)
-STORE_FORMAT = 3
+# 3: SQLite, queried (1 and 2 were JSON files loaded whole; 2 elided secrets); 4: C++
+# namespace members scoped by their namespace, a `.h` holding C++ parsed as C++
+STORE_FORMAT = 4
 _CACHE_KIB = 4096  # SQLite's page cache per connection: bounded, whatever the repository
 _TIMEOUT = 10.0
 

@@ -34,9 +34,15 @@ from qwen_lsp.context.files import (
     is_generated,
     is_indexable_name,
 )
-from qwen_lsp.context.imports import read_go_module, read_imports
+from qwen_lsp.context.imports import (
+    TsPaths,
+    is_ts_config,
+    read_go_module,
+    read_imports,
+    read_ts_config,
+)
 from qwen_lsp.context.index_store import Record, StoredFile, imports_json
-from qwen_lsp.context.languages import get_parser, language_for
+from qwen_lsp.context.languages import get_parser, header_language, language_for
 from qwen_lsp.context.tags import Definition, definitions
 from qwen_lsp.redaction import find_secrets
 
@@ -68,6 +74,7 @@ class ScanResult:
     skipped: dict[str, int] = field(default_factory=dict)  # unchanged files skipped before
     left_out: int = 0  # over `max_files`
     go_modules: dict[str, str] = field(default_factory=dict)
+    ts_paths: dict[str, TsPaths] = field(default_factory=dict)  # tsconfig/jsconfig, by folder
 
 
 StaleFile = tuple[str, int, int, str]  # path, size, mtime_ns, stored digest ("" if none)
@@ -139,6 +146,10 @@ def scan_folder(
             name = read_go_module(module) if isinstance(module, str) else None
             if name:
                 result.go_modules[name] = posixpath.dirname(path)
+        elif is_ts_config(path):
+            config = read_ts_config(path, lambda p: _text_through(door, p))
+            if config is not None:
+                result.ts_paths[posixpath.dirname(path)] = config
         elif _indexable_name(path.rpartition("/")[2]):
             wanted.append(path)
     del listed
@@ -228,9 +239,15 @@ def read_file(
     return parse(path, got.data, size=size, mtime_ns=mtime, digest=new_digest)
 
 
+def _text_through(door: WorkspaceFiles, path: str) -> str | None:
+    """A workspace file's text through the door (no link out, capped), or None."""
+    text = door.read(path)
+    return text if isinstance(text, str) else None
+
+
 def parse(path: str, data: bytes, *, size: int, mtime_ns: int, digest: str = "") -> Record:
     """The record of a file's content (from the disk, or an editor's text)."""
-    language = language_for(None, path) or ""
+    language = header_language(path, data) or language_for(None, path) or ""
     parser = get_parser(language)
     defs: list[Definition] = []
     imports = []

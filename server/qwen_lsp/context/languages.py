@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import threading
 from pathlib import PurePath
 
@@ -95,6 +96,20 @@ def language_for(language_id: str | None, path: str | None) -> str | None:
     if path:
         return _EXTENSIONS.get(PurePath(path).suffix.lower())
     return None
+
+
+_CPP_IN_HEADER = re.compile(
+    rb"^\s*(?:namespace\s+\w|class\s+\w+[^;]*\{|template\s*<|using\s+namespace\b)|\w::\w",
+    re.M,
+)
+
+
+def header_language(path: str, data: bytes) -> str | None:
+    """A `.h` file is C by its extension, but C++ projects use it too: "cpp" when its first
+    32 KB hold a namespace, a class, a template or a `::`; None for any other file."""
+    if not path.lower().endswith(".h"):
+        return None
+    return "cpp" if _CPP_IN_HEADER.search(data, 0, 32_768) else None
 
 
 def known_extensions() -> tuple[str, ...]:

@@ -66,24 +66,23 @@ def assemble(
         ctx = extract_window(document, position, max_tokens=max_tokens, path=path)
         return dataclasses.replace(ctx, repo_name=repo_name)
     cap = int(max_tokens * RELATED_SHARE)
-    others = [p for p in pieces if p.path != path]
-    chosen = select(others, cap)
-    used = cost(chosen)
-
-    window_tokens = max_tokens - used
-    prefix_chars = int(window_tokens * 0.75 * _CHARS_PER_TOKEN_FLOOR)
     cursor_line = document.line_at(cursor)
-    nearby_from = document.line_at(max(cursor - prefix_chars, 0))
-    # only pieces that may lie above the window need room held back for them
-    own = [p for p in pieces if p.path == path and not nearby_from <= p.start_line <= cursor_line]
-    reserve = min(cap - used, int(max_tokens * OWN_FILE_SHARE), cost(own)) if own else 0
-    ctx = extract_window(document, position, max_tokens=window_tokens - reserve, path=path)
-    if own:
+    # Pieces of the current file compete with the others by score (a method of the receiver's
+    # class defined further up this file matters as much as one in another file), within
+    # `OWN_FILE_SHARE`; those the smallest window would show anyway are not candidates.
+    smallest_window = int((max_tokens - cap) * 0.75 * _CHARS_PER_TOKEN_FLOOR)
+    surely_shown = document.line_at(max(cursor - smallest_window, 0))
+    own = [p for p in pieces if p.path == path and not surely_shown <= p.start_line <= cursor_line]
+    others = [p for p in pieces if p.path != path]
+    chosen = select(others + own, cap, limits={path: int(max_tokens * OWN_FILE_SHARE)})
+    used = cost(chosen)
+    ctx = extract_window(document, position, max_tokens=max_tokens - used, path=path)
+    if any(p.path == path for p in chosen):
         first = document.line_at(cursor - len(ctx.prefix))
         last = document.line_at(cursor + len(ctx.suffix))
-        outside = [p for p in own if p.end_line < first or p.start_line > last]
-        chosen = chosen + select(outside, reserve)
-    blocks = fit(chosen, used + reserve, path)
+        # what the window shows is not repeated above it
+        chosen = [p for p in chosen if p.path != path or p.end_line < first or p.start_line > last]
+    blocks = fit(chosen, used, path)
     return dataclasses.replace(ctx, snippets=tuple(blocks), repo_name=repo_name)
 
 
@@ -111,12 +110,16 @@ def cost(pieces: Sequence[Piece]) -> int:
     )
 
 
-def select(pieces: Sequence[Piece], budget: int) -> list[Piece]:
-    """The best pieces that fit `budget`: highest score first, skipping what does not fit or
-    is already shown by a chosen piece."""
+def select(
+    pieces: Sequence[Piece], budget: int, limits: dict[str, int] | None = None
+) -> list[Piece]:
+    """The best pieces that fit `budget` (and the `limits` of some files): highest score
+    first, skipping what does not fit or is already shown by a chosen piece."""
     chosen: list[Piece] = []
     files: set[str] = set()
     used = 0
+    per_file: dict[str, int] = {}
+    limits = limits or {}
     for piece in sorted(pieces, key=lambda p: (-p.score, p.path, p.start_line)):
         if piece.score < MIN_SCORE:
             break
@@ -126,6 +129,10 @@ def select(pieces: Sequence[Piece], budget: int) -> list[Piece]:
         price += 0 if piece.path in files else block_overhead(piece.path)
         if used + price > budget:
             continue
+        limit = limits.get(piece.path)
+        if limit is not None and per_file.get(piece.path, 0) + price > limit:
+            continue
+        per_file[piece.path] = per_file.get(piece.path, 0) + price
         covered = [c for c in chosen if _covers(piece, c)]  # a class after its method
         if covered:
             chosen = [c for c in chosen if c not in covered]
@@ -137,12 +144,19 @@ def select(pieces: Sequence[Piece], budget: int) -> list[Piece]:
 
 
 def _covers(outer: Piece, inner: Piece) -> bool:
-    return (
+    """Whether `outer` shows what `inner` does: its lines hold inner's, and when `outer` is an
+    outline (a class cut to its members' headers), it still shows inner's first line."""
+    if not (
         outer.path == inner.path
         and outer.start_line <= inner.start_line
         and inner.end_line <= outer.end_line
         and (outer is not inner)
-    )
+    ):
+        return False
+    if outer.text.count("\n") >= outer.end_line - outer.start_line:
+        return True  # shown whole
+    first = inner.text.lstrip().split("\n", 1)[0].strip().removesuffix("...").strip()
+    return " ".join(first.split()) in " ".join(outer.text.split())
 
 
 def layout(pieces: Sequence[Piece], current_path: str = "") -> list[RelatedCode]:

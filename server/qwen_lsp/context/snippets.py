@@ -24,15 +24,18 @@ from tree_sitter import Node
 
 from qwen_lsp.context.budget import estimate_tokens
 from qwen_lsp.context.index import ImportScope, WorkspaceIndex
+from qwen_lsp.context.members import Found, MemberFinder, nearest
 from qwen_lsp.context.parsing import SourceDocument
+from qwen_lsp.context.receivers import receiver_type
 from qwen_lsp.context.similarity import WindowIndex, identifiers
-from qwen_lsp.context.tags import Definition, render
+from qwen_lsp.context.tags import Definition, is_namespace_member, render
 
 # Scores: a piece's score is its reference's weight times how surely the name resolved.
 CALLEE_WEIGHT = 12.0  # the call being typed
 MEMBER_WEIGHT = 6.0  # `obj.█`: the thing whose members are wanted
 SCOPE_SCORE = 9.0  # the header of an enclosing function or class
 IMPORT_SCORE = 0.8  # an imported definition not used near the cursor
+TYPED_CERTAINTY = 1.6  # a member of the receiver's inferred class: above any guess by name
 RECENT_SCORE = 2.5
 SIMILAR_SCORE = 8.0  # times the similarity (0.3 to 1)
 _MAX_WEIGHT = 14.0
@@ -44,6 +47,8 @@ _RECENT_BEFORE, _RECENT_AFTER = 4, 6
 _CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*")
 _SEPARATOR = re.compile(r"\s*(?:\.|::|->)\s*")
 _TRAILING_CHAIN = re.compile(r"([A-Za-z_$][\w$]*(?:\s*(?:\.|::|->)\s*[A-Za-z_$][\w$]*)*)\s*$")
+_SUPER_CALL = re.compile(r"\bsuper\(\s*\)\s*\.\s*([A-Za-z_]\w*)")  # Python's `super().name`
+_SUPER_BEFORE = re.compile(r"\bsuper\(\s*\)\s*\.\s*$")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -136,6 +141,10 @@ def references_near(text: str, cursor: int) -> list[Reference]:
     cursor_line = text.count("\n", start, cursor)
     for number, line in enumerate(text[start:end].split("\n")):
         weight = _line_weight(number - cursor_line)
+        if "super(" in line:  # `super().name` is a member of a base, not a name in scope
+            for name in _SUPER_CALL.findall(line):
+                add("super()", name, weight)
+            line = _SUPER_CALL.sub("", line)
         for chain in _CHAIN.findall(line):
             if "." not in chain and ":" not in chain and "->" not in chain:
                 add("", chain, weight)
@@ -186,7 +195,10 @@ def _callee_before(text: str, cursor: int) -> list[str] | None:
                 match = _TRAILING_CHAIN.search(text, max(stop, i - 200), i)
                 if match is None:
                     return None
-                return [s for s in _SEPARATOR.split(match.group(1)) if s]
+                chain = [s for s in _SEPARATOR.split(match.group(1)) if s]
+                if _SUPER_BEFORE.search(text, max(stop, match.start() - 20), match.start()):
+                    chain.insert(0, "super()")
+                return chain
             depth -= 1
         elif char in ";{}" and depth == 0:
             return None
@@ -197,15 +209,56 @@ def _callee_before(text: str, cursor: int) -> list[str] | None:
 
 
 def definition_pieces(
-    index: WorkspaceIndex, path: str, references: Sequence[Reference]
+    index: WorkspaceIndex,
+    path: str,
+    references: Sequence[Reference],
+    document: SourceDocument | None = None,
+    cursor: int | None = None,
 ) -> list[Piece]:
-    """The definitions the references name, scored by weight times resolution certainty."""
+    """The definitions the references name, scored by weight times resolution certainty.
+
+    With the document and cursor, a qualified reference (`self.store.get`, `param.get`,
+    `super().get`) is first resolved through its receiver's inferred class: the member of that
+    class or its nearest base, or for `obj.attr` the class of the attribute. When the class is
+    known, no same-named definition of another class is guessed at."""
     scope = index.scope(path) or ImportScope({}, {}, (), frozenset())
+    finder = MemberFinder(index, path, document) if document is not None else None
+    receivers: dict[str, tuple[list[Found], bool]] = {}
     out: list[Piece] = []
     for ref in references:
+        if finder is not None and cursor is not None and ref.qualifier:
+            typed = _typed_member(finder, receivers, ref, document, cursor)
+            if typed is not None:
+                for found_path, definition in typed:
+                    score = ref.weight * TYPED_CERTAINTY
+                    out.append(_piece(index, found_path, definition, score, "definition"))
+                continue
         for found_path, definition, certainty in resolve_reference(index, path, scope, ref):
             out.append(_piece(index, found_path, definition, ref.weight * certainty, "definition"))
     return out
+
+
+def _typed_member(
+    finder: MemberFinder,
+    receivers: dict[str, tuple[list[Found], bool]],
+    ref: Reference,
+    document: SourceDocument | None,
+    cursor: int,
+) -> list[Found] | None:
+    """What `ref` names through its receiver's class; None when the class is not known."""
+    if document is None:
+        return None
+    known = receivers.get(ref.qualifier)
+    if known is None:
+        known = finder.follow(receiver_type(document, cursor, ref.qualifier))
+        receivers[ref.qualifier] = known
+    classes, bases_only = known
+    if not classes:
+        return None
+    found = finder.member(classes, ref.name, bases_only=bases_only)
+    if found:
+        return found
+    return finder.attribute(classes, ref.name)
 
 
 def import_pieces(index: WorkspaceIndex, path: str) -> list[Piece]:
@@ -250,6 +303,9 @@ def resolve_reference(
         if members:
             return members[:3]
         candidates = index.lookup(ref.name)
+        spaced = [(p, d) for p, d in candidates if d.scope == last and is_namespace_member(d)]
+        if spaced:  # C++ `geo::area`: the `area` of namespace geo
+            return [(p, d, 1.3) for p, d in nearest(spaced, here)[:2]]
         if last in ("self", "this", "cls"):
             mine = [(p, d, 1.2) for p, d in candidates if p == here]
             if mine:
@@ -264,7 +320,11 @@ def resolve_reference(
         ]
         if found:
             return found[:3]
-    candidates = [(p, d) for p, d in index.lookup(ref.name) if not d.scope or p == here]
+    candidates = [
+        (p, d)
+        for p, d in index.lookup(ref.name)
+        if not d.scope or p == here or is_namespace_member(d)
+    ]
     if scope.open_files:
         visible = set(scope.open_files)
         found = [(p, d, 1.3) for p, d in candidates if p in visible]

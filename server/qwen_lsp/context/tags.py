@@ -260,6 +260,13 @@ class _Reader:
         signature = self.signature(node, kind, start)
         doc = self.doc(node, kind)
         header = self.header_line(container) if container is not None else ""
+        if container is None and not scope and self.language == "cpp":
+            # `namespace geo { double area(...); }`: the namespace is its scope, so that
+            # `geo::area` finds it rather than another namespace's `area`
+            namespace = _namespace_of(node)
+            if namespace is not None:
+                scope = self.container_name(namespace)
+                header = self.header_line(namespace)
         indent = "" if self.keyword_for(node, start) else self.indent_of(node)
         if not indent and container is not None and self.source[start - 1 : start] != b"\n":
             indent = self.indent_of(container) + "    "  # a member sharing its line: `{ m() {} }`
@@ -449,6 +456,22 @@ def _container_of(node: Node) -> Node | None:
             return None
         parent = parent.parent
     return None
+
+
+def _namespace_of(node: Node) -> Node | None:
+    """The innermost named C++ namespace around a definition."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "namespace_definition" and parent.child_by_field_name("name"):
+            return parent
+        parent = parent.parent
+    return None
+
+
+def is_namespace_member(definition: Definition) -> bool:
+    """A definition whose scope is a C++ namespace (visible unqualified where the namespace
+    is), not a class."""
+    return definition.scope_header.lstrip().startswith("namespace ")
 
 
 def _members_body(node: Node, depth: int = 0) -> Node | None:

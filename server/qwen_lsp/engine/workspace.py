@@ -338,7 +338,7 @@ class Workspace:
         self, index: WorkspaceIndex, path: str, document: SourceDocument, cursor: int
     ) -> list[Piece]:
         text = document.text
-        pieces = definition_pieces(index, path, references_near(text, cursor))
+        pieces = definition_pieces(index, path, references_near(text, cursor), document, cursor)
         pieces += import_pieces(index, path)
         pieces += scope_pieces(document, cursor, path)
         documents = self._readable_documents(index)
