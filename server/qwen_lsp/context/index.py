@@ -32,6 +32,7 @@ is read from the database at the time of the call:
 from __future__ import annotations
 
 import logging
+import posixpath
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator, Sequence
