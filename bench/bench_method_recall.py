@@ -458,6 +458,269 @@ def typescript_sites(root: Path, project: str) -> list[Site]:
     return sites
 
 
+# -- Go, Rust and Java sites (regular expressions and braces) ----------------------------------
+
+
+def _block(text: str, open_brace: int) -> int:
+    """Where the block opened at `open_brace` closes (strings and comments are not skipped:
+    the corpora's braces balance well enough for site finding)."""
+    depth = 0
+    for i in range(open_brace, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(text)
+
+
+def _header(text: str, start: int) -> str:
+    """A declaration's header: from `start` to its body's `{`, at most 8 lines, collapsed."""
+    brace = text.find("{", start)
+    semicolon = text.find(";", start)
+    end = brace if brace >= 0 and (semicolon < 0 or brace < semicolon) else semicolon
+    lines = text[start:end].split("\n")[:HEADER_LINES]
+    return collapse("\n".join(lines))
+
+
+@dataclass
+class _Type:
+    path: str
+    methods: dict[str, str]  # name -> header
+    fields: dict[str, str]  # name -> type name
+    base: str = ""
+
+
+def _brace_sites(language: str, root: Path, project: str, suffix: str) -> list[Site]:
+    files = {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted(root.rglob(f"*{suffix}"))
+        if not p.name.endswith("_test.go")
+    }
+    types: dict[str, list[_Type]] = defaultdict(list)
+    bodies: list[tuple[str, str, str, int, int]] = []  # path, type, receiver, start, end
+    for path, text in files.items():
+        if language == "go":
+            for m in re.finditer(r"^type (\w+) struct \{", text, re.M):
+                end = _block(text, m.end() - 1)
+                fields = dict(
+                    (f, t)
+                    for f, t in re.findall(
+                        r"^\s+(\w+)\s+\*?(?:\w+\.)?(\w+)\s*$", text[m.end() : end], re.M
+                    )
+                )
+                types[m.group(1)].append(_Type(path, {}, fields))
+        elif language == "rust":
+            for m in re.finditer(r"^pub(?:\([^)]*\))? struct (\w+)(?:<[^{;]*>)? \{", text, re.M):
+                end = _block(text, m.end() - 1)
+                fields = dict(
+                    re.findall(
+                        r"^\s+(?:pub(?:\([^)]*\))?\s+)?(\w+):\s*&?(?:'\w+\s+)?(?:mut\s+)?(\w+)",
+                        text[m.end() : end],
+                        re.M,
+                    )
+                )
+                types[m.group(1)].append(_Type(path, {}, fields))
+        else:
+            for m in re.finditer(
+                r"^\s*(?:(?:public|private|protected|static|final|abstract)\s+)*class (\w+)"
+                r"(?:<[^{]*?>)?(?:\s+extends\s+(\w+))?[^{]*\{",
+                text,
+                re.M,
+            ):
+                end = _block(text, m.end() - 1)
+                body = text[m.end() : end]
+                fields = dict(
+                    (f, t)
+                    for t, f in re.findall(
+                        r"^\s+(?:(?:private|protected|public|final|static)\s+)+(\w+)(?:<[^;=]*>)?\s+(\w+)\s*[;=]",
+                        body,
+                        re.M,
+                    )
+                )
+                methods = {}
+                for mm in re.finditer(
+                    r"^\s+(?:(?:public|private|protected|static|final|synchronized|abstract)\s+)*"
+                    r"(?:<[^>]+>\s+)?\w+(?:<[^>]*>)?(?:\[\])*\s+(\w+)\s*\(",
+                    body,
+                    re.M,
+                ):
+                    if mm.group(1) not in ("if", "for", "while", "switch", "return", "new"):
+                        start = m.end() + mm.start() + len(mm.group(0)) - len(mm.group(0).lstrip())
+                        methods.setdefault(mm.group(1), _header(text, start))
+                types[m.group(1)].append(_Type(path, methods, fields, m.group(2) or ""))
+                bodies.append((path, m.group(1), "this", m.end(), end))
+    # methods of Go and Rust types live beside them
+    for path, text in files.items():
+        if language == "go":
+            for m in re.finditer(r"^func \((\w+) \*?(\w+)\) (\w+)\(", text, re.M):
+                for t in types.get(m.group(2), []):
+                    t.methods.setdefault(m.group(3), _header(text, m.start()))
+                brace = text.find("{", m.end())
+                bodies.append((path, m.group(2), m.group(1), brace, _block(text, brace)))
+        elif language == "rust":
+            for m in re.finditer(r"^impl(?:<[^{]*?>)? (\w+)(?:<[^{]*?>)? \{", text, re.M):
+                end = _block(text, m.end() - 1)
+                for f in re.finditer(
+                    r"^\s+(?:pub(?:\([^)]*\))?\s+)?fn (\w+)", text[m.end() : end], re.M
+                ):
+                    start = m.end() + f.start() + len(f.group(0)) - len(f.group(0).lstrip())
+                    for t in types.get(m.group(1), []):
+                        t.methods.setdefault(f.group(1), _header(text, start))
+                bodies.append((path, m.group(1), "self", m.end(), end))
+    unique = {n: found[0] for n, found in types.items() if len(found) == 1}
+    by_method: dict[str, set[str]] = defaultdict(set)
+    for found in types.values():
+        for t in found:
+            for name, header in t.methods.items():
+                by_method[name].add(header)
+
+    def find(type_name: str, method: str, skip_self: bool = False) -> str:
+        seen = set()
+        first = True
+        while type_name in unique and type_name not in seen:
+            seen.add(type_name)
+            t = unique[type_name]
+            if not (skip_self and first) and method in t.methods:
+                return t.methods[method]
+            first = False
+            type_name = t.base
+        return ""
+
+    sites: list[Site] = []
+    per_file: dict[str, list] = defaultdict(list)
+    for path, type_name, receiver, start, end in bodies:
+        if type_name not in unique:
+            continue
+        text = files[path]
+        body = text[start:end]
+        fields = unique[type_name].fields
+        r = re.escape(receiver)
+        found = []
+        for m in re.finditer(rf"\b{r}\.(\w+)\.(\w+)\(", body):
+            kind_type = fields.get(m.group(1))
+            if kind_type and (header := find(kind_type, m.group(2))):
+                found.append(("self.attr", start + m.end(), m.group(2), header))
+        if language != "java":
+            for m in re.finditer(rf"\b{r}\.(\w+)\(", body):
+                if header := find(type_name, m.group(1)):
+                    found.append(("self", start + m.end(), m.group(1), header))
+        else:
+            for m in re.finditer(r"(?<![\w.])(\w+)\.(\w+)\(", body):
+                kind_type = fields.get(m.group(1))
+                if kind_type and (header := find(kind_type, m.group(2))):
+                    found.append(("self.attr", start + m.end(), m.group(2), header))
+            for m in re.finditer(r"\bsuper\.(\w+)\(", body):
+                if header := find(type_name, m.group(1), skip_self=True):
+                    found.append(("super", start + m.end(), m.group(1), header))
+        if language == "go":
+            params = re.findall(
+                r"[(,]\s*(\w+) \*?(\w+)[,)]", text[text.rfind("func", 0, start) : start]
+            )
+            declared = re.finditer(r"\b(\w+) :?= &?(\w+)\{", body)
+        elif language == "rust":
+            params = re.findall(r"[(,]\s*(\w+): &?(?:mut )?(\w+)[,)]", body)
+            declared = re.finditer(r"\blet (?:mut )?(\w+) = (\w+)::new\(", body)
+        else:
+            params = re.findall(r"[(,]\s*(?:final\s+)?(\w+)(?:<[^>]*>)? (\w+)[,)]", body)
+            params = [(name, t) for t, name in params]
+            declared = re.finditer(r"\b(\w+)(?:<[^>]*>)? (\w+) = new \1\b", body)
+        for name, kind_type in params:
+            if kind_type not in unique or name in (receiver,):
+                continue
+            for m in re.finditer(rf"(?<![\w.]){re.escape(name)}\.(\w+)\(", body):
+                if header := find(kind_type, m.group(1)):
+                    found.append(("param", start + m.end(), m.group(1), header))
+        for d in declared:
+            name, kind_type = (
+                (d.group(1), d.group(2)) if language != "java" else (d.group(2), d.group(1))
+            )
+            if kind_type not in unique:
+                continue
+            for m in re.finditer(rf"(?<![\w.]){re.escape(name)}\.(\w+)\(", body[d.end() :]):
+                if header := find(kind_type, m.group(1)):
+                    found.append(("var", start + d.end() + m.end(), m.group(1), header))
+        per_file[path].extend(found)
+    for path, found in per_file.items():
+        text = files[path]
+        rng = random.Random(path)
+        rng.shuffle(found)
+        for kind, offset, method, header in found[:MAX_SITES_PER_FILE]:
+            line = text.count("\n", 0, offset)
+            column = offset - (text.rfind("\n", 0, offset) + 1)
+            decoys = tuple(sorted(h for h in by_method[method] if h != header))
+            sites.append(Site(language, project, path, line, column, kind, method, header, decoys))
+    return sites
+
+
+# Real code of other languages, fetched through the package managers this machine has, into a
+# cache folder of the benchmark's own: Debian's source packages of Go and Rust libraries
+# (/usr/share/gocode, /usr/share/cargo/registry inside them) and the Java sources that the
+# JPype1 source distribution on PyPI carries.
+DEBIAN_CORPORA = {
+    "go": ("golang-github-spf13-cobra-dev", "golang-github-sirupsen-logrus-dev"),
+    "rust": ("librust-clap-dev", "librust-regex-automata-dev"),
+}
+JAVA_SDIST = "jpype1==1.7.1"
+SUFFIXES = {"go": ".go", "rust": ".rs", "java": ".java"}
+CORPUS_CACHE = Path(tempfile.gettempdir()) / "qwen-lsp-bench-corpora"
+
+
+def fetched_corpora(language: str) -> list[tuple[str, Path]]:
+    """(project, source folder) of a language's corpus, fetched once; [] when it cannot be."""
+    folder = CORPUS_CACHE / language
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            if language == "java":
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "--quiet",
+                        "--no-deps",
+                        "--no-binary",
+                        ":all:",
+                        JAVA_SDIST,
+                        "-d",
+                        str(folder),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    timeout=300,
+                )
+                for archive in folder.glob("*.tar.gz"):
+                    shutil.unpack_archive(archive, folder)
+            else:
+                packages = DEBIAN_CORPORA[language]
+                subprocess.run(
+                    ["apt-get", "download", *packages],
+                    cwd=folder,
+                    check=True,
+                    capture_output=True,
+                    timeout=300,
+                )
+                for deb in folder.glob("*.deb"):
+                    subprocess.run(["dpkg", "-x", str(deb), str(folder / "x")], check=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            print(f"  ({language} corpus not available: {exc})")
+            shutil.rmtree(folder, ignore_errors=True)
+            return []
+    if language == "java":
+        return [(p.name, p / "native") for p in folder.glob("jpype1-*") if (p / "native").is_dir()]
+    base = folder / "x" / "usr" / "share" / ("gocode/src" if language == "go" else "cargo/registry")
+    found = sorted(base.glob("github.com/*/*" if language == "go" else "*"))
+    # a package's compatibility links (github.com/Sirupsen -> sirupsen) are not a second project
+    return [
+        (p.name, p)
+        for p in found
+        if p.is_dir() and not p.is_symlink() and not p.parent.is_symlink()
+    ]
+
+
 # -- running ----------------------------------------------------------------------------------
 
 
@@ -490,6 +753,9 @@ def corpora(languages: set[str]) -> list[tuple[str, str, Path]]:
             src = modules / package / "src"
             if src.is_dir():
                 out.append(("typescript", package, src))
+    for language in ("go", "rust", "java"):
+        if language in languages:
+            out.extend((language, project, src) for project, src in fetched_corpora(language))
     return out
 
 
@@ -534,9 +800,9 @@ def build_time(settings) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sites", type=int, default=600, help="call sites to sample")
+    parser.add_argument("--sites", type=int, default=400, help="call sites per language")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--languages", default="python,typescript")
+    parser.add_argument("--languages", default="python,typescript,go,rust,java")
     parser.add_argument("--misses", action="store_true", help="print every miss")
     args = parser.parse_args()
     settings = load_settings(None, env={}).settings
@@ -545,22 +811,29 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         workspaces: dict[str, tuple[Path, Workspace]] = {}
         sites: list[Site] = []
-        for language, project, source in corpora(set(args.languages.split(","))):
-            root = copy_project(source, Path(scratch) / project.replace("/", "_"))
+        chosen = corpora(set(args.languages.split(",")))
+        for number, (language, project, source) in enumerate(chosen):
+            root = copy_project(source, Path(scratch) / f"{number}")
             workspace = Workspace(None)
             workspace.configure(settings)
             for index in workspace.set_folders([root]):
                 for _ in index.refresh():
                     pass
             workspaces[project] = (root, workspace)
-            found = (
-                python_sites(root, project)
-                if language == "python"
-                else typescript_sites(root, project)
-            )
+            if language == "python":
+                found = python_sites(root, project)
+            elif language == "typescript":
+                found = typescript_sites(root, project)
+            else:
+                found = _brace_sites(language, root, project, SUFFIXES[language])
             sites.extend(found)
-        rng.shuffle(sites)
-        sites = sites[: args.sites]
+        by_language: dict[str, list[Site]] = defaultdict(list)
+        for site in sites:
+            by_language[site.language].append(site)
+        sites = []
+        for language in sorted(by_language):
+            rng.shuffle(by_language[language])
+            sites.extend(by_language[language][: args.sites])
         for site in sites:
             root, workspace = workspaces[site.project]
             text = (root / site.path).read_text(encoding="utf-8")
