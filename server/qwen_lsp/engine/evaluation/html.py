@@ -1,0 +1,86 @@
+"""`qwen-lsp eval --format html`: one self-contained page (plotly's JavaScript written inline,
+nothing fetched from a network) with the table and three charts: quality against cost per
+model, the latency distribution, and exact matches per language.
+
+plotly is an optional extra (`pip install '.[eval]'` from a clone): without it this module
+says how to get it instead of drawing.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+
+class ChartsUnavailable(RuntimeError):
+    """plotly is not installed."""
+
+
+def eval_html(data: dict[str, Any], rows: Sequence[dict[str, Any]], table: str) -> str:
+    try:
+        import plotly.graph_objects as go
+    except ImportError as exc:
+        raise ChartsUnavailable(
+            "the HTML report draws its charts with plotly: install the eval extra "
+            "(from a clone: pip install '.[eval]'), or use --format text or json"
+        ) from exc
+
+    models = data["models"]
+    quality = go.Figure()
+    for m in models:
+        quality.add_trace(
+            go.Scatter(
+                x=[m["cost"]["per_100"]],
+                y=[m["exact_match"] * 100],
+                mode="markers+text",
+                text=[m["spec"]],
+                textposition="top center",
+                marker={"size": 10 + 30 * m["similarity"]},
+                name=m["spec"],
+                hovertemplate=(
+                    f"{html.escape(m['spec'])}<br>exact %{{y:.0f}} %<br>similarity "
+                    f"{m['similarity']:.2f}<br>cost per 100: %{{x:.4f}} "
+                    f"{html.escape(m['cost']['currency'])}<extra></extra>"
+                ),
+            )
+        )
+    quality.update_layout(
+        title="Quality against cost (marker size: edit similarity)",
+        xaxis_title="cost per 100 completions",
+        yaxis_title="exact match (%)",
+        yaxis_range=[-5, 105],
+    )
+    latency = go.Figure()
+    for m in models:
+        values = [r["latency_ms"] for r in rows if r["model"] == m["spec"] and r["paid"]]
+        if not values:
+            values = [r["latency_ms"] for r in rows if r["model"] == m["spec"]]
+        latency.add_trace(go.Box(y=values, name=m["spec"], boxpoints="outliers"))
+    latency.update_layout(title="Latency per completion (ms)", yaxis_title="ms")
+    languages = sorted({r["language"] for r in rows})
+    per_language = go.Figure()
+    for m in models:
+        mine = [r for r in rows if r["model"] == m["spec"]]
+        shares = []
+        for language in languages:
+            of_language = [r for r in mine if r["language"] == language]
+            exact = sum(1 for r in of_language if r["exact"])
+            shares.append(100 * exact / len(of_language) if of_language else 0)
+        per_language.add_trace(go.Bar(x=languages, y=shares, name=m["spec"]))
+    per_language.update_layout(
+        title="Exact match per language (%)", barmode="group", yaxis_range=[0, 100]
+    )
+    charts = [
+        quality.to_html(full_html=False, include_plotlyjs=True),
+        latency.to_html(full_html=False, include_plotlyjs=False),
+        per_language.to_html(full_html=False, include_plotlyjs=False),
+    ]
+    partial = "<p><strong>Partial report: the run was cut short.</strong></p>"
+    state = "" if data["complete"] else partial
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>qwen-lsp eval</title>"
+        "<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em}"
+        "</style></head><body><h1>qwen-lsp eval</h1>"
+        f"{state}<pre>{html.escape(table)}</pre>{''.join(charts)}</body></html>\n"
+    )
