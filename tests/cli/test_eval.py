@@ -259,7 +259,8 @@ def test_tests_pass_runs_the_test_command_in_a_copy(fake_llm: FakeLLM, repo: Pat
     assert done.returncode == 0, done.stderr
     perfect, noisy = json.loads(done.stdout)["models"]
     assert perfect["tests_pass"] == 1.0
-    assert noisy["tests_pass"] is not None and noisy["tests_pass"] <= 1.0
+    # The noisy model's cut-off answers (an unclosed call, half a statement) fail the check.
+    assert noisy["tests_pass"] is not None and noisy["tests_pass"] < 1.0
     assert (repo / "geometry.py").read_text(encoding="utf-8") == GEOMETRY  # the copy only
 
 
