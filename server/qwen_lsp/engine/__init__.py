@@ -39,6 +39,11 @@ _EXPORTS: dict[str, str] = {
     "know_folders": "indexing",
     "save_indexes": "indexing",
     "typing_paused": "indexing",
+    # acceptance, counted locally
+    "document_changed": "acceptance",
+    "document_gone": "acceptance",
+    "suggestion_accepted": "acceptance",
+    "suggestions_shown": "acceptance",
     # the one paid call
     "Prompt": "ask",
     "Question": "ask",
@@ -132,8 +137,10 @@ __all__ = [
     "changed_chunks",
     "complete",
     "cut_holes",
+    "document_changed",
     "document_closed",
     "document_edited",
+    "document_gone",
     "document_opened",
     "estimate_costs",
     "estimate_eval",
@@ -162,6 +169,8 @@ __all__ = [
     "session_status",
     "spend_stats",
     "status_changed",
+    "suggestion_accepted",
+    "suggestions_shown",
     "typing_paused",
     "whole_file_chunks",
     "why_not_reviewed",
@@ -179,6 +188,12 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from qwen_lsp.engine.acceptance import (
+        document_changed,
+        document_gone,
+        suggestion_accepted,
+        suggestions_shown,
+    )
     from qwen_lsp.engine.actions.model import (
         EXPLAIN,
         KINDS,

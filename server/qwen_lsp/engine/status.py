@@ -14,11 +14,34 @@ from qwen_lsp.spend.tally import DaySummary
 
 
 @dataclass(frozen=True)
+class ModelAcceptance:
+    """Today's suggestions of one model in this session, and its spend today."""
+
+    model: str
+    shown: int
+    accepted: int
+    retained_chars: int
+    cost: float  # in `currency`
+    currency: str
+
+    @property
+    def rate(self) -> float | None:
+        return self.accepted / self.shown if self.shown else None
+
+    @property
+    def per_1000_retained(self) -> float | None:
+        if not self.retained_chars or not self.currency:
+            return None
+        return self.cost / self.retained_chars * 1000
+
+
+@dataclass(frozen=True)
 class SessionStatus:
     enabled: bool  # completions are on and the spend limits allow another request
     busy: bool  # a completion request is under way
     last_error: str | None  # the message of the failure going on now
     today: DaySummary  # money in `spend.currency`
+    acceptance: tuple[ModelAcceptance, ...] = ()
 
 
 def session_status(runtime: Runtime) -> SessionStatus:
@@ -29,6 +52,18 @@ def session_status(runtime: Runtime) -> SessionStatus:
         busy=runtime.completions.busy > 0,
         last_error=last.message if last is not None else None,
         today=runtime.tally.today(settings.spend.currency),
+        acceptance=_acceptance(runtime),
+    )
+
+
+def _acceptance(runtime: Runtime) -> tuple[ModelAcceptance, ...]:
+    counts = runtime.acceptance.today()
+    if not counts:
+        return ()
+    spent = {t.model: (t.cost, t.currency) for t in runtime.tally.today_by_model()}
+    return tuple(
+        ModelAcceptance(model, shown, accepted, kept, *spent.get(model, (0.0, "")))
+        for model, (shown, accepted, kept) in sorted(counts.items())
     )
 
 

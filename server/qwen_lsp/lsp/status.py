@@ -3,8 +3,11 @@
 The notification carries what an editor's status bar shows, and is sent when it changes
 (a request goes out or comes back, money is spent or saved, a failure starts):
 `{enabled, busy, lastError, today: {requests, inputTokens, outputTokens, cost, saved,
-savedRequests, currency}, cacheHitRate}`, money in the `spend.currency`, `cacheHitRate` the
-share of today's answers served without a paid call (null before the first).
+savedRequests, currency}, cacheHitRate, acceptance}`, money in the `spend.currency`,
+`cacheHitRate` the share of today's answers served without a paid call (null before the
+first), `acceptance` per model today in this session: `{model, shown, accepted,
+acceptanceRate, retainedChars, cost, currency, costPer1000RetainedChars}` (cost in the
+model's currency, counted on this machine only).
 """
 
 from __future__ import annotations
@@ -42,6 +45,21 @@ def payload(status: SessionStatus) -> dict[str, Any]:
             "currency": today.currency,
         },
         "cacheHitRate": round(rate, 4) if rate is not None else None,
+        "acceptance": [
+            {
+                "model": a.model,
+                "shown": a.shown,
+                "accepted": a.accepted,
+                "acceptanceRate": round(a.rate, 4) if a.rate is not None else None,
+                "retainedChars": a.retained_chars,
+                "cost": round(a.cost, 8),
+                "currency": a.currency,
+                "costPer1000RetainedChars": (
+                    round(a.per_1000_retained, 8) if a.per_1000_retained is not None else None
+                ),
+            }
+            for a in status.acceptance
+        ],
     }
 
 

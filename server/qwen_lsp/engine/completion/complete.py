@@ -132,7 +132,7 @@ async def complete(
 
     served = await _reuse(runtime, session, ticket, anchor, delay)
     if served is not None:
-        return _suggestions(served, target.position, from_cache=True)
+        return _suggestions(served, target.position, from_cache=True, source=session.remembered)
     if ticket.superseded:
         return []
     if not manual and not await ticket.wait_until(ticket.arrived + delay):
@@ -191,7 +191,7 @@ async def _ask(
     remembered = await flight.join(ticket)
     served = remembered.serve(anchor) if remembered is not None else None
     from_cache = remembered is not None and remembered.from_cache
-    return _suggestions(served or [], target.position, from_cache=from_cache)
+    return _suggestions(served or [], target.position, from_cache=from_cache, source=remembered)
 
 
 async def _fetch(
@@ -241,6 +241,7 @@ async def _fetch(
         model=answer.model,
         usage=generation.usage,
         from_cache=answer.cached,
+        mode=answer.mode.value if answer.mode is not None else "",
     )
     session.remembered = remembered
     return remembered
@@ -289,5 +290,10 @@ def _settle_saving(
     session.settle(ticket, record, delay)
 
 
-def _suggestions(texts: list[str], at: Position, *, from_cache: bool) -> list[Suggestion]:
-    return [Suggestion(text, at, at, from_cache=from_cache) for text in texts]
+def _suggestions(
+    texts: list[str], at: Position, *, from_cache: bool, source: Remembered | None = None
+) -> list[Suggestion]:
+    model, mode = (source.model, source.mode) if source is not None else ("", "")
+    return [
+        Suggestion(text, at, at, from_cache=from_cache, model=model, mode=mode) for text in texts
+    ]
