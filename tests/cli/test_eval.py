@@ -197,12 +197,16 @@ def test_an_added_model_pays_only_for_itself(fake_llm: FakeLLM, repo: Path, tmp_
 
 def test_dry_run_estimates_and_sends_nothing(fake_llm: FakeLLM, repo: Path, tmp_path: Path):
     env = clean_env(tmp_path)
-    done = run_eval(
-        repo, env, "--samples", "6", "--models", spec(fake_llm, "gpt-4.1-mini"), "--dry-run"
-    )
+    model = spec(fake_llm, "gpt-4.1-mini")
+    done = run_eval(repo, env, "--samples", "6", "--models", model, "--dry-run")
     assert done.returncode == 0, done.stderr
     assert fake_llm.requests == []
     assert "6 to ask (0 cached)" in done.stdout and "USD" in done.stdout
+    # Once answered, the same holes would cost nothing more.
+    teach(fake_llm, repo, 6)
+    assert run_eval(repo, env, "--samples", "6", "--models", model).returncode == 0
+    again = run_eval(repo, env, "--samples", "6", "--models", model, "--dry-run")
+    assert "0 to ask (6 cached)" in again.stdout, again.stdout + again.stderr
 
 
 def test_max_cost_stops_paying_with_a_partial_report(fake_llm: FakeLLM, repo: Path, tmp_path: Path):

@@ -157,7 +157,9 @@ def prepare(runtime: Runtime, root: Path) -> None:
 
 
 async def fill(runtime: Runtime, root: Path, hole: Hole, text: str) -> Filled:
-    """Ask `runtime`'s model for `hole`, as the editor asks at a cursor."""
+    """Ask `runtime`'s model for `hole`, as the editor asks at a cursor. The file stays open
+    with the hole cut (the next hole of the same file replaces its text, as an editor's
+    buffer changes); `close` it once its holes are done."""
     document = _document(text, hole)
     path = root / hole.path
     workspace = runtime.workspace
@@ -165,10 +167,7 @@ async def fill(runtime: Runtime, root: Path, hole: Hole, text: str) -> Filled:
     workspace.reindex_open(path)
     target = _target(root, hole, document)
     started = time.perf_counter()
-    try:
-        suggestions = await complete(runtime, target, manual=True)
-    finally:
-        workspace.closed(path)
+    suggestions = await complete(runtime, target, manual=True)
     latency = (time.perf_counter() - started) * 1000
     remembered = runtime.completions.get(target.key).remembered
     if remembered is None:
@@ -203,11 +202,15 @@ async def run_model(
     result = ModelRun(spec)
     prices = runtime.ledger.prices
     failures = 0
+    opened: str | None = None
     for hole, text in holes:
         stop = spend.stop_reason()
         if stop is not None:
             result.stopped = stop
             break
+        if opened is not None and opened != hole.path:
+            runtime.workspace.closed(root / opened)  # the index reads it from disk again
+        opened = hole.path
         filled = await fill(runtime, root, hole, text)
         if filled.paid:
             cost, currency = prices.cost(filled.model, filled.usage)
@@ -224,6 +227,8 @@ async def run_model(
             result.stopped = f"{spec.spec}: {filled.error}"
             result.failed = True
             break
+    if opened is not None:
+        runtime.workspace.closed(root / opened)
     return result
 
 
@@ -296,17 +301,18 @@ async def estimate_eval(
             prices = runtime.ledger.prices
             model = loaded.settings.completion_model
             cached = input_tokens = output_tokens = 0
+            opened: str | None = None
             for hole, text in holes:
                 document = _document(text, hole)
                 path = root / hole.path
+                if opened is not None and opened != hole.path:
+                    runtime.workspace.closed(root / opened)
+                opened = hole.path
                 runtime.workspace.opened(path, document)
                 runtime.workspace.reindex_open(path)
                 target = _target(root, hole, document)
-                try:
-                    inspection = inspect_prompt(runtime, target, exact=False)
-                    prompt = prompt_for(runtime, inspection.mode, cursor_context(runtime, target))
-                finally:
-                    runtime.workspace.closed(path)
+                inspection = inspect_prompt(runtime, target, exact=False)
+                prompt = prompt_for(runtime, inspection.mode, cursor_context(runtime, target))
                 key = cache_key(
                     runtime,
                     prompt.request,
@@ -318,6 +324,8 @@ async def estimate_eval(
                     continue
                 input_tokens += inspection.total
                 output_tokens += estimate_tokens(hole.text)
+            if opened is not None:
+                runtime.workspace.closed(root / opened)
             cost, currency = prices.cost(model, Usage(input_tokens, output_tokens))
             estimates.append(
                 Estimate(spec, len(holes), cached, input_tokens, output_tokens, cost, currency)
