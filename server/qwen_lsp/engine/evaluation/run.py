@@ -148,12 +148,18 @@ def _target(root: Path, hole: Hole, document: SourceDocument) -> CompletionTarge
 
 
 def prepare(runtime: Runtime, root: Path) -> None:
-    """Index the repository as the editor's server would (the stored index is reused)."""
-    runtime.workspace.set_folders([root])
-    for index in runtime.workspace.indexes:
+    """Index the repository as the editor's server would (the stored index is reused), then
+    take the index as stored: a freshly read index holds the secrets of signatures verbatim
+    (redacted only in the request) where the stored one elides them, so the first run and a
+    rerun would otherwise send different prompts for the same hole, and pay again."""
+    workspace = runtime.workspace
+    workspace.set_folders([root])
+    for index in workspace.indexes:
         for _ in index.refresh():
             pass
         index.save()
+    workspace.set_folders([])
+    workspace.set_folders([root])
 
 
 async def fill(runtime: Runtime, root: Path, hole: Hole, text: str) -> Filled:
