@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import signal
 import sys
@@ -128,6 +129,12 @@ def run_eval_command(args: argparse.Namespace, overrides: dict[str, Any]) -> int
     if args.samples < 1:
         _err("--samples must be at least 1")
         return EXIT_PROBLEM
+    if args.format == "html" and importlib.util.find_spec("plotly") is None:
+        _err(
+            "the HTML report draws its charts with plotly: install the eval extra "
+            "(from a clone: pip install '.[eval]'), or use --format text or json"
+        )
+        return EXIT_PROBLEM
     if args.max_cost is not None and args.max_cost < 0:
         _err("--max-cost must not be negative")
         return EXIT_PROBLEM
@@ -224,7 +231,12 @@ def run_eval_command(args: argparse.Namespace, overrides: dict[str, Any]) -> int
         text = json.dumps(data, indent=2) + "\n"
     elif args.format == "html":
         try:
-            text = eval_html(data, eval_rows(runs), table)
+            currency = settings.spend.currency
+            per_100 = [
+                prices.convert(m["cost"]["per_100"], m["cost"]["currency"], currency)
+                for m in data["models"]
+            ]
+            text = eval_html(data, eval_rows(runs), table, per_100=per_100, currency=currency)
         except ChartsUnavailable as exc:
             _err(str(exc))
             return EXIT_PROBLEM

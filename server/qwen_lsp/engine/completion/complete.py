@@ -45,6 +45,7 @@ class CompletionTarget:
     language_id: str | None = None  # as the editor names it
     key: str = ""  # identifies the document across requests (its URI); default: `path`
     file: Path | None = None  # where the document is on disk, when it is a file
+    feature: str = FEATURE  # what the spend ledger files its calls under ("eval" for eval)
 
 
 def unsuitable_file(runtime: Runtime, target: CompletionTarget) -> str | None:
@@ -187,7 +188,8 @@ async def _ask(
     ctx = cursor_context(runtime, target)
     cursor = len(anchor.before)
     probe = SyntaxProbe.around(document, cursor, cursor - len(ctx.prefix), cursor + len(ctx.suffix))
-    flight = session.start_flight(anchor, _fetch(runtime, session, ctx, probe, anchor))
+    fetch = _fetch(runtime, session, ctx, probe, anchor, target.feature)
+    flight = session.start_flight(anchor, fetch)
     remembered = await flight.join(ticket)
     served = remembered.serve(anchor) if remembered is not None else None
     from_cache = remembered is not None and remembered.from_cache
@@ -200,12 +202,13 @@ async def _fetch(
     ctx: CursorContext,
     probe: SyntaxProbe | None,
     anchor: Anchor,
+    feature: str = FEATURE,
 ) -> Remembered | None:
     sessions = runtime.completions
     settings = runtime.settings
     model = settings.completion_model
     question = Question(
-        FEATURE,
+        feature,
         ModeProbe(model, lambda mode: _prompt(runtime, mode, ctx)),
         timeout=settings.completion.timeout_ms / 1000,
     )

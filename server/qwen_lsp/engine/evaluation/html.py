@@ -17,7 +17,16 @@ class ChartsUnavailable(RuntimeError):
     """plotly is not installed."""
 
 
-def eval_html(data: dict[str, Any], rows: Sequence[dict[str, Any]], table: str) -> str:
+def eval_html(
+    data: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
+    table: str,
+    *,
+    per_100: Sequence[float],
+    currency: str,
+) -> str:
+    """The page; `per_100`: each model's cost per 100 completions converted into `currency`
+    (models priced in different currencies share one axis)."""
     try:
         import plotly.graph_objects as go
     except ImportError as exc:
@@ -27,27 +36,31 @@ def eval_html(data: dict[str, Any], rows: Sequence[dict[str, Any]], table: str) 
         ) from exc
 
     models = data["models"]
+    names = {m["spec"]: f"{m['provider']}:{m['model']}" for m in models}
+    if len(set(names.values())) < len(names):  # one model at two endpoints: keep them apart
+        names = {m["spec"]: m["spec"] for m in models}
     quality = go.Figure()
-    for m in models:
+    for m, cost in zip(models, per_100, strict=True):
+        name = names[m["spec"]]
         quality.add_trace(
             go.Scatter(
-                x=[m["cost"]["per_100"]],
+                x=[cost],
                 y=[m["exact_match"] * 100],
                 mode="markers+text",
-                text=[m["spec"]],
+                text=[name],
                 textposition="top center",
                 marker={"size": 10 + 30 * m["similarity"]},
-                name=m["spec"],
+                name=name,
                 hovertemplate=(
-                    f"{html.escape(m['spec'])}<br>exact %{{y:.0f}} %<br>similarity "
+                    f"{html.escape(name)}<br>exact %{{y:.1f}} %<br>similarity "
                     f"{m['similarity']:.2f}<br>cost per 100: %{{x:.4f}} "
-                    f"{html.escape(m['cost']['currency'])}<extra></extra>"
+                    f"{html.escape(currency)}<extra></extra>"
                 ),
             )
         )
     quality.update_layout(
         title="Quality against cost (marker size: edit similarity)",
-        xaxis_title="cost per 100 completions",
+        xaxis_title=f"cost per 100 completions ({currency})",
         yaxis_title="exact match (%)",
         yaxis_range=[-5, 105],
     )
@@ -56,8 +69,12 @@ def eval_html(data: dict[str, Any], rows: Sequence[dict[str, Any]], table: str) 
         values = [r["latency_ms"] for r in rows if r["model"] == m["spec"] and r["paid"]]
         if not values:
             values = [r["latency_ms"] for r in rows if r["model"] == m["spec"]]
-        latency.add_trace(go.Box(y=values, name=m["spec"], boxpoints="outliers"))
-    latency.update_layout(title="Latency per completion (ms)", yaxis_title="ms")
+        latency.add_trace(go.Box(y=values, name=names[m["spec"]], boxpoints="outliers"))
+    paid = any(r["paid"] for r in rows)
+    latency.update_layout(
+        title="Latency per completion (ms)" + ("" if paid else ": answers from the cache"),
+        yaxis_title="ms",
+    )
     languages = sorted({r["language"] for r in rows})
     per_language = go.Figure()
     for m in models:
@@ -67,7 +84,7 @@ def eval_html(data: dict[str, Any], rows: Sequence[dict[str, Any]], table: str) 
             of_language = [r for r in mine if r["language"] == language]
             exact = sum(1 for r in of_language if r["exact"])
             shares.append(100 * exact / len(of_language) if of_language else 0)
-        per_language.add_trace(go.Bar(x=languages, y=shares, name=m["spec"]))
+        per_language.add_trace(go.Bar(x=languages, y=shares, name=names[m["spec"]]))
     per_language.update_layout(
         title="Exact match per language (%)", barmode="group", yaxis_range=[0, 100]
     )

@@ -119,11 +119,12 @@ def eval_table(data: dict[str, Any]) -> str:
     for m in data["models"]:
         cost = m["cost"]
         money = cost["currency"] or "?"
-        tests = f"{m['tests_pass']:.0%}" if m["tests_pass"] is not None else "-"
+        tests = f"{m['tests_pass']:.1%}" if m["tests_pass"] is not None else "-"
+        name = f"{m['provider']}:{m['model']}"  # the endpoint is in the JSON report
         per_kept = cost["per_1000_kept_chars"]
         lines.append(
-            f"{m['spec'][:36]:<36} {m['exact_match']:>6.0%} {m['similarity']:>6.2f} "
-            f"{m['parses']:>6.0%} {tests:>6} {m['latency_ms']['p50']:>7.0f} "
+            f"{name[:36]:<36} {m['exact_match']:>6.1%} {m['similarity']:>6.2f} "
+            f"{m['parses']:>6.1%} {tests:>6} {m['latency_ms']['p50']:>7.0f} "
             f"{m['latency_ms']['p95']:>7.0f} {m['requests']:>5} {m['from_cache']:>6} "
             f"{cost['total']:>6.4f} {money:<3} {cost['per_100']:>9.4f} "
             + (f"{per_kept:>9.4f}" if per_kept is not None else f"{'-':>9}")

@@ -144,6 +144,7 @@ def _target(root: Path, hole: Hole, document: SourceDocument) -> CompletionTarge
         language_id=hole.language,
         key=f"eval:{hole.id}",
         file=root / hole.path,
+        feature="eval",  # its spend apart from the editor's completions (acceptance costs)
     )
 
 
