@@ -129,6 +129,16 @@ async def test_accepted_counts_retained_chars_follow_edits_dismissed_do_not(fake
         assert refused is False
         await asyncio.sleep(0.8)  # past spend.retentionDelayMs: the accepted one is measured
         assert await eventually(lambda: any(_retained(s) for s in seen), timeout=5)
+        shown = await c.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="qwen-lsp.showStats")
+        )
+    [today] = _plain(seen[-1])["acceptance"]  # the status bar's figures
+    assert (today["model"], today["shown"], today["accepted"]) == (MODEL, 2, 1)
+    assert today["acceptanceRate"] == 0.5 and today["retainedChars"] == len("sum()")
+    assert today["currency"] == "CNY" and today["costPer1000RetainedChars"] > 0
+    [listed] = shown["acceptance"]  # the editor's "show stats" command
+    assert (listed["shown"], listed["accepted"]) == (2, 1)
+    assert "Suggestions, all time" in shown["text"]
     report = stats(tmp_path)
     [row] = report["acceptance"]
     assert row["model"] == MODEL
@@ -140,13 +150,19 @@ async def test_accepted_counts_retained_chars_follow_edits_dismissed_do_not(fake
     assert abs(row["costPer1000RetainedChars"] - row["cost"] / 5 * 1000) < 1e-9
 
 
+def _plain(value: Any) -> Any:
+    """Custom notifications' params arrive as namedtuples: plain data for comparing."""
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def _retained(status: Any) -> bool:
-    acceptance = status.acceptance if hasattr(status, "acceptance") else status["acceptance"]
-    for model in acceptance or []:
-        got = model.retainedChars if hasattr(model, "retainedChars") else model["retainedChars"]
-        if got:
-            return True
-    return False
+    return any(model["retainedChars"] for model in _plain(status).get("acceptance") or [])
 
 
 async def test_counting_off_counts_nothing(fake_llm, tmp_path):

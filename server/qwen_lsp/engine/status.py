@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.spend.report import Period, spend_report
+from qwen_lsp.spend.report import AcceptanceRow, Period, acceptance_report, spend_report
 from qwen_lsp.spend.tally import DaySummary
 
 
@@ -84,10 +84,12 @@ class SpendStats:
     periods: list[Period]  # today, the last 7 days, all time
     currency: str  # of each period's total
     price_date: str  # when the price table was read
+    acceptance: list[AcceptanceRow]  # per model, all time
 
 
 def spend_stats(runtime: Runtime) -> SpendStats:
     """The spend ledger's report; it reads the database: call it from a worker thread."""
     currency = runtime.settings.spend.currency
     periods = spend_report(runtime.ledger, currency=currency)
-    return SpendStats(periods, currency, runtime.ledger.prices.date)
+    accepted = acceptance_report(runtime.ledger)
+    return SpendStats(periods, currency, runtime.ledger.prices.date, accepted)

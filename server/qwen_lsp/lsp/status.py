@@ -20,7 +20,13 @@ from lsprotocol import types
 
 from qwen_lsp.engine import SessionStatus, on_status_change, session_status, spend_stats
 from qwen_lsp.lsp.server import QwenLanguageServer
-from qwen_lsp.spend.report import format_report, money, report_json
+from qwen_lsp.spend.report import (
+    acceptance_json,
+    format_acceptance,
+    format_report,
+    money,
+    report_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +125,13 @@ async def show_stats(ls: QwenLanguageServer, *args: Any) -> dict[str, Any] | Non
         types.MessageType.Info,
     )
     text = format_report(stats.periods, price_date=stats.price_date)
+    text += "\n\n" + format_acceptance(stats.acceptance)
     ls.log_to_client(text, keep_lines=True)  # a table
-    return {"text": text, **report_json(stats.periods)}
+    return {
+        "text": text,
+        **report_json(stats.periods),
+        "acceptance": acceptance_json(stats.acceptance),
+    }
 
 
 def register(server: QwenLanguageServer) -> None:
