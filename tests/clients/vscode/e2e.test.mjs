@@ -4,7 +4,7 @@
 // test installs the .vsix into a fresh extensions folder, points `qwen-lsp.server.path` at the
 // real server and `qwen-lsp.baseUrl` at the fake LLM (`python -m tests.fakes.llm_server`, a
 // separate process), opens a Python file, types, waits for the ghost text, accepts it with Tab,
-// saves, and checks the file on disk; then it picks a qwen-lsp code action from the light bulb
+// saves, and checks the file on disk and that `qwen-lsp stats` counts the accepted suggestion; then it picks a qwen-lsp code action from the light bulb
 // and checks its edit. Screenshots go to test-artifacts/vscode/ at the repository root.
 //
 // Environment (all optional; the defaults are what .ci/run sets up):
@@ -270,6 +270,7 @@ describe("VS Code extension in code-server", () => {
     env.QWEN_LSP_CACHE_DIR = join(run.tmp, "cache");
     env.XDG_CONFIG_HOME = join(run.tmp, "xdg-config");
     env.XDG_DATA_HOME = join(run.tmp, "xdg-data");
+    run.env = env;
 
     const fakeProcess = await startProcess(
       "fake LLM",
@@ -429,6 +430,17 @@ describe("VS Code extension in code-server", () => {
         () => readFileSync(file, "utf8") === EXPECTED,
       );
       await shot("02-accepted");
+      // Accepting ran the item's command (qwen-lsp.accepted): the server counted it, and
+      // `qwen-lsp stats` (reading the same ledger) shows it.
+      await waitFor("stats to count the accepted suggestion", () => {
+        const stats = spawnSync(SERVER, ["stats", "--format", "json"], {
+          env: run.env,
+          encoding: "utf8",
+          timeout: WAIT,
+        });
+        const rows = stats.status === 0 ? JSON.parse(stats.stdout).acceptance : [];
+        return (rows ?? []).some((row) => row.accepted === 1 && row.shown >= 1);
+      });
 
       // Status bar: the server's qwen-lsp/status figures, or at least a running server.
       const text = await status.innerText();
