@@ -4,7 +4,8 @@
 // test installs the .vsix into a fresh extensions folder, points `qwen-lsp.server.path` at the
 // real server and `qwen-lsp.baseUrl` at the fake LLM (`python -m tests.fakes.llm_server`, a
 // separate process), opens a Python file, types, waits for the ghost text, accepts it with Tab,
-// saves, and checks the file on disk and that `qwen-lsp stats` counts the accepted suggestion; then it picks a qwen-lsp code action from the light bulb
+// saves, and checks the file on disk and that `qwen-lsp stats` counts the accepted suggestion
+// (and not one dismissed with Escape); then it picks a qwen-lsp code action from the light bulb
 // and checks its edit. Screenshots go to test-artifacts/vscode/ at the repository root.
 //
 // Environment (all optional; the defaults are what .ci/run sets up):
@@ -441,6 +442,31 @@ describe("VS Code extension in code-server", () => {
         const rows = stats.status === 0 ? JSON.parse(stats.stdout).acceptance : [];
         return (rows ?? []).some((row) => row.accepted === 1 && row.shown >= 1);
       });
+      // Dismissed with Escape: shown, never accepted, so not counted as accepted.
+      await page.keyboard.press("Control+End");
+      await page.keyboard.type("x = ", { delay: 60 });
+      await waitFor("a second ghost text", async () =>
+        (await ghostText(page)).includes(REPLY),
+      );
+      await page.keyboard.press("Escape");
+      await waitFor("the ghost text dismissed", async () => (await ghostText(page)) === "");
+      await waitFor("stats to count it as shown only", () => {
+        const stats = spawnSync(SERVER, ["stats", "--format", "json"], {
+          env: run.env,
+          encoding: "utf8",
+          timeout: WAIT,
+        });
+        const rows = stats.status === 0 ? JSON.parse(stats.stdout).acceptance : [];
+        return (rows ?? []).some((row) => row.accepted === 1 && row.shown === 2);
+      });
+      await page.keyboard.press("Home");
+      await page.keyboard.press("Shift+End");
+      await page.keyboard.press("Delete");
+      await page.keyboard.press("Control+S");
+      await waitFor(
+        "the file saved as accepted",
+        () => readFileSync(file, "utf8") === EXPECTED,
+      );
 
       // Status bar: the server's qwen-lsp/status figures, or at least a running server.
       const text = await status.innerText();
