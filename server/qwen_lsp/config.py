@@ -342,6 +342,25 @@ class SpendSettings:
             trust="user-only",
         ),
     )
+    count_acceptance: bool = field(
+        default=True,
+        metadata=_doc(
+            "Count, on this machine only, the suggestions shown, accepted and still in the "
+            "file a while later, per model (`qwen-lsp stats`). User-only: it decides what is "
+            "written to your disk; nothing is ever sent.",
+            trust="user-only",
+        ),
+    )
+    retention_delay_ms: int = field(
+        default=120_000,
+        metadata=_doc(
+            "How long after an accepted suggestion to measure how much of it is still in the "
+            "file (retained characters), in milliseconds.",
+            trust="free",
+            min=0,
+            max=3_600_000,
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,8 @@ class Suggestion:
     start: Position
     end: Position
     from_cache: bool = False
+    model: str = ""  # the model that answered it, as the endpoint named it
+    mode: str = ""  # the prompt mode it was asked in ("fim", "partial", "chat")
 
 
 # Review severities, most severe first (the review answer schema's "severity" values).

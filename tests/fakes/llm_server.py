@@ -84,7 +84,10 @@ FAULT_KINDS = ("hang", "malformed", "disconnect", "truncated-sse", "refuse")
 
 DEFAULT_REPLY = "fake completion"
 CHUNK_CHARS = 4  # small enough that every reply is really streamed in several pieces
-_POLL = 0.02  # seconds between checks for a vanished client while the fake waits
+_POLL = 0.02
+# Most characters between the text before the cursor and the text after it in a prompt (a FIM
+# token, a chat template's cursor mark): answer_holes() looks for them this close.
+_CURSOR_MARK = 200  # seconds between checks for a vanished client while the fake waits
 
 _STATUS_RE = re.compile(r"^[1-5][0-9][0-9]$")
 
@@ -226,6 +229,8 @@ class FakeLLM:
         self._fault: _Fault | None = None
         self._requests: list[RecordedRequest] = []
         self._disconnects = 0
+        self._holes: list[dict[str, str]] = []  # answer_holes()
+        self._noisy: frozenset[str] = frozenset()
         # Seconds each answered request took inside the fake, from its body read to its last
         # byte written: benchmarks subtract it to get the time spent outside the backend.
         self.service_times: list[float] = []
@@ -311,6 +316,41 @@ class FakeLLM:
         with self._lock:
             self._queue.extend(texts)
 
+    def answer_holes(self, table: list[dict[str, str]], *, noisy: tuple[str, ...] = ()) -> None:
+        """Answer like a model that knows the code: a prompt holding an entry's `before` (the
+        text right before a hole) and `after` (right after it) gets the entry's `answer`,
+        the middle a fill-in-the-middle model generates between prefix and suffix (Qwen2.5-
+        Coder's README, "fill in the middle"; OpenAI's legacy completions with `suffix`). A
+        model named in `noisy` gets every second entry's answer with its last third cut off.
+        Prompts matching no entry get the default reply."""
+        with self._lock:
+            self._holes = [dict(entry) for entry in table]
+            self._noisy = frozenset(noisy)
+
+    def _hole_answer(self, prompt: str, model: str) -> str | None:
+        """The answer of the entry whose `before` and `after` stand closest in the prompt
+        with something other than the entry's own answer between them: the cursor's (the
+        other holes of the file stand in the prefix and suffix with their text in place)."""
+        with self._lock:
+            holes, noisy = self._holes, model in self._noisy
+        best: tuple[int, int] | None = None  # (gap between before and after, entry)
+        for index, entry in enumerate(holes):
+            before, after = entry["before"], entry["after"]
+            start = prompt.find(before)
+            while start >= 0:
+                end = start + len(before)
+                gap = prompt.find(after, end) - end
+                cursor = 0 <= gap <= _CURSOR_MARK and prompt[end : end + gap] != entry["answer"]
+                if cursor and (best is None or gap < best[0]):
+                    best = (gap, index)
+                start = prompt.find(before, start + 1)
+        if best is None:
+            return None
+        answer = holes[best[1]]["answer"]
+        if noisy and best[1] % 2 == 1:
+            answer = answer[: len(answer) - max(len(answer) // 3, 1)]
+        return answer
+
     def fault(self, kind: str, times: int | None = None, retry_after: float | None = None) -> None:
         kind = str(kind)
         if kind not in FAULT_KINDS and not _STATUS_RE.match(kind):
@@ -330,6 +370,8 @@ class FakeLLM:
             self._default_reply = DEFAULT_REPLY
             self._queue.clear()
             self._fault = None
+            self._holes = []
+            self._noisy = frozenset()
             self._requests.clear()
             self._disconnects = 0
             self.service_times.clear()
@@ -409,6 +451,8 @@ class FakeLLM:
                 self.enqueue(*(str(t) for t in data["texts"]))
             elif action == "fault":
                 self.fault(str(data["kind"]), data.get("times"), data.get("retry_after"))
+            elif action == "answer_holes":
+                self.answer_holes(list(data["table"]), noisy=tuple(data.get("noisy", ())))
             elif action == "clear_faults":
                 self.clear_faults()
             elif action == "config":
@@ -808,10 +852,14 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.server in ("ollama", "llamacpp"):
             n = 1  # no `n` there: one choice, index 0, whatever was asked
         texts = fake._take_texts(n)
+        model = str(body.get("model") or "loaded-model")
+        prompt = _input_text(body, wire)
+        known = fake._hole_answer(prompt, model) if fake._holes else None
+        if known is not None:
+            texts = [known] * n
         if self._as_user_turn(wire, body):
             texts = [PROSE + "```\n" + t + "\n```" for t in texts]
-        model = str(body.get("model") or "loaded-model")
-        input_tokens = estimate_tokens(_input_text(body, wire))
+        input_tokens = estimate_tokens(prompt)
         if wire in ("ollama-generate", "llamacpp-infill"):
             builder: Any = _NativeAnswer(wire, texts[0], model, input_tokens)
             self._stream(builder.events(), builder.final_events(), kind)

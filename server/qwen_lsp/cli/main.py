@@ -1,7 +1,8 @@
 """The `qwen-lsp` command: the language server by default, and the tools around it.
 
 `qwen-lsp [--stdio]` serves LSP on stdin/stdout; `doctor`, `stats` (the spend ledger),
-`cache stats|clear` and `--version` are for people. Setting flags (`--provider`, `--model`,
+`cache stats|clear`, `prompt`, `eval` (which model pays off on this code) and `--version` are
+for people. Setting flags (`--provider`, `--model`,
 ...) are the highest-priority source. Heavy modules (pygls, the SDKs) are imported only by the
 commands that need them.
 """
@@ -17,7 +18,7 @@ from typing import Any
 from qwen_lsp import __version__
 from qwen_lsp.cli import EXIT_OK, EXIT_PROBLEM
 
-COMMANDS = ("doctor", "cache", "stats", "prompt")
+COMMANDS = ("doctor", "cache", "stats", "prompt", "eval")
 
 
 def _setting_flags(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +84,11 @@ def _command_parser() -> argparse.ArgumentParser:
     prompt = sub.add_parser("prompt", help="show the prompt that would be sent at FILE:LINE:COL")
     prompt.add_argument("location", help="FILE:LINE:COL, 1-based")
     _setting_flags(prompt)
+    evaluate = sub.add_parser("eval", help="which model pays off on this code: holes filled")
+    from qwen_lsp.cli.eval import add_arguments
+
+    add_arguments(evaluate)
+    _setting_flags(evaluate)
     return parser
 
 
@@ -102,6 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from qwen_lsp.cli.prompt import run_prompt_inspector
 
             return run_prompt_inspector(args.location, _overrides(args))
+        if args.command == "eval":
+            from qwen_lsp.cli.eval import run_eval_command
+            from qwen_lsp.log import setup_logging
+
+            setup_logging("warning")
+            return run_eval_command(args, _overrides(args))
         if args.command == "stats":
             from qwen_lsp.cli.stats import run_stats
 

@@ -3,7 +3,10 @@
 Prints today, the last 7 days and all time, per model (requests, tokens in and out, cost in
 the model's currency, answers served without a request and what they would have cost), with
 a total per period in `spend.currency`; `--format json` gives the same figures to scripts.
-It only reads: a cache folder without a ledger yet is reported, not created.
+Then, per model, what became of its suggestions (counted on this machine only): shown,
+accepted, the acceptance rate, characters retained a while later and the completion spend per
+1,000 retained characters. It only reads: a cache folder without a ledger yet is reported,
+not created.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from typing import Any, TextIO
 from qwen_lsp.cli import EXIT_OK, EXIT_PROBLEM
 from qwen_lsp.config import cache_dir, load_settings, project_root
 from qwen_lsp.spend import Ledger, load_prices
-from qwen_lsp.spend.report import format_report, report_json, spend_report
+from qwen_lsp.spend.report import (
+    acceptance_json,
+    acceptance_report,
+    format_acceptance,
+    format_report,
+    report_json,
+    spend_report,
+)
 from qwen_lsp.storage import LEDGER
 
 
@@ -47,13 +57,17 @@ def run_stats(
             print(f"qwen-lsp stats: {ledger.warning}", file=sys.stderr)
             return EXIT_PROBLEM
         periods = spend_report(ledger, currency=currency)
+        accepted = acceptance_report(ledger)
     finally:
         ledger.close()
     if output_format == "json":
         data = {"ledger": str(path), "currency": currency, "priceDate": prices.date}
-        json.dump({**data, **report_json(periods)}, out, indent=2)
+        report = {**data, **report_json(periods), "acceptance": acceptance_json(accepted)}
+        json.dump(report, out, indent=2)
         out.write("\n")
     else:
         print(f"qwen-lsp spend ledger: {path}\n", file=out)
         print(format_report(periods, price_date=prices.date), file=out)
+        print(file=out)
+        print(format_acceptance(accepted), file=out)
     return EXIT_OK

@@ -39,6 +39,11 @@ _EXPORTS: dict[str, str] = {
     "know_folders": "indexing",
     "start_index_workers": "indexing",
     "typing_paused": "indexing",
+    # acceptance, counted locally
+    "document_changed": "acceptance",
+    "document_gone": "acceptance",
+    "suggestion_accepted": "acceptance",
+    "suggestions_shown": "acceptance",
     # the one paid call
     "Prompt": "ask",
     "Question": "ask",
@@ -48,6 +53,20 @@ _EXPORTS: dict[str, str] = {
     "complete": "completion.complete",
     "PromptInspection": "completion.inspection",
     "inspect_prompt": "completion.inspection",
+    # eval: which model pays off on this code
+    "Hole": "evaluation.holes",
+    "cut_holes": "evaluation.holes",
+    "TestRunner": "evaluation.scoring",
+    "EvalSpend": "evaluation.run",
+    "ModelRun": "evaluation.run",
+    "ModelSpec": "evaluation.run",
+    "estimate_eval": "evaluation.run",
+    "run_eval": "evaluation.run",
+    "eval_report": "evaluation.report",
+    "eval_rows": "evaluation.report",
+    "eval_table": "evaluation.report",
+    "ChartsUnavailable": "evaluation.html",
+    "eval_html": "evaluation.html",
     # code actions
     "ActionFailed": "actions.model",
     "ActionOffer": "actions.model",
@@ -90,11 +109,16 @@ __all__ = [
     "ActionResult",
     "ActionTarget",
     "ChangedFile",
+    "ChartsUnavailable",
     "Chunk",
     "CompletionTarget",
     "DiffError",
+    "EvalSpend",
     "FileEdit",
+    "Hole",
     "MalformedAnswer",
+    "ModelRun",
+    "ModelSpec",
     "Problem",
     "Progress",
     "Prompt",
@@ -106,15 +130,24 @@ __all__ = [
     "Runtime",
     "SessionStatus",
     "SpendDeclined",
+    "TestRunner",
     "TextChange",
     "Workspace",
     "build_indexes",
     "changed_chunks",
     "complete",
+    "cut_holes",
+    "document_changed",
     "document_closed",
     "document_edited",
+    "document_gone",
     "document_opened",
     "estimate_costs",
+    "estimate_eval",
+    "eval_html",
+    "eval_report",
+    "eval_rows",
+    "eval_table",
     "files_changed_on_disk",
     "files_saved",
     "get_answer",
@@ -130,11 +163,14 @@ __all__ = [
     "relative_path",
     "review_open_file",
     "run_action",
+    "run_eval",
     "run_review",
     "session_status",
     "spend_stats",
     "start_index_workers",
     "status_changed",
+    "suggestion_accepted",
+    "suggestions_shown",
     "typing_paused",
     "whole_file_chunks",
     "why_not_reviewed",
@@ -152,6 +188,12 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from qwen_lsp.engine.acceptance import (
+        document_changed,
+        document_gone,
+        suggestion_accepted,
+        suggestions_shown,
+    )
     from qwen_lsp.engine.actions.model import (
         EXPLAIN,
         KINDS,
@@ -170,6 +212,17 @@ if TYPE_CHECKING:
     from qwen_lsp.engine.ask import Prompt, Question, get_answer
     from qwen_lsp.engine.completion.complete import CompletionTarget, complete
     from qwen_lsp.engine.completion.inspection import PromptInspection, inspect_prompt
+    from qwen_lsp.engine.evaluation.holes import Hole, cut_holes
+    from qwen_lsp.engine.evaluation.html import ChartsUnavailable, eval_html
+    from qwen_lsp.engine.evaluation.report import eval_report, eval_rows, eval_table
+    from qwen_lsp.engine.evaluation.run import (
+        EvalSpend,
+        ModelRun,
+        ModelSpec,
+        estimate_eval,
+        run_eval,
+    )
+    from qwen_lsp.engine.evaluation.scoring import TestRunner
     from qwen_lsp.engine.indexing import (
         build_indexes,
         document_closed,

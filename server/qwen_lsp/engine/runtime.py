@@ -14,6 +14,7 @@ from pathlib import Path
 from qwen_lsp import errors
 from qwen_lsp.cache import AnswerCache
 from qwen_lsp.config import LoadedSettings, Settings, cache_dir, is_local_url, needs_key
+from qwen_lsp.engine.acceptance import AcceptanceBook
 from qwen_lsp.engine.completion.sessions import CompletionSessions
 from qwen_lsp.engine.failures import CircuitBreaker, Incidents, Show
 from qwen_lsp.engine.workspace import Workspace
@@ -70,7 +71,14 @@ class Runtime:
         # Today's spend in memory (budgets on every keystroke, the status bar), and the
         # per-document completion state (debounce, reuse, requests in flight).
         self.tally = Tally(self.ledger)
+        # Suggestions shown, accepted and retained, counted into the ledger (locally only).
+        self.acceptance = AcceptanceBook(
+            self.ledger,
+            enabled=lambda: self.settings.spend.count_acceptance,
+            delay=lambda: self.settings.spend.retention_delay_ms / 1000,
+        )
         self.completions = CompletionSessions()
+        self.acceptance.on_count = self.completions.changed  # the status bar shows the counts
         # The symbol indexes of the workspace folders (stored beside the answers, so a
         # restart re-reads only changed files), open documents and recent edits.
         self.workspace = Workspace(directory / INDEX if loaded.settings.cache.enabled else None)
@@ -261,6 +269,7 @@ class Runtime:
             except Exception as exc:  # closing must not mask shutdown
                 log.debug("closing provider: %s", exc)
         self.workspace.save()  # what changed since the last save: edits, file events
+        self.acceptance.measure_all()  # accepted suggestions not measured yet: measured now
         self.cache.close()
         self.ledger.close()
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 def create_server(cli_overrides: Mapping[str, Any] | None = None) -> QwenLanguageServer:
     from qwen_lsp.lsp import (
+        acceptance,
         actions,
         completion,
         configuration,
@@ -40,6 +41,7 @@ def create_server(cli_overrides: Mapping[str, Any] | None = None) -> QwenLanguag
         review,  # review on save, and its quick fixes among the code actions
         indexing,  # the workspace symbol index, built after `initialized`
         inspect,
+        acceptance,  # shown, accepted and retained suggestions, counted locally
     ):
         feature.register(server)
     return server

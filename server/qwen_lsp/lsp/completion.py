@@ -11,7 +11,7 @@ import logging
 
 from lsprotocol import types
 
-from qwen_lsp.engine import CompletionTarget, complete, relative_path
+from qwen_lsp.engine import CompletionTarget, complete, relative_path, suggestions_shown
 from qwen_lsp.lsp import convert
 from qwen_lsp.lsp.server import QwenLanguageServer
 from qwen_lsp.model import Position, Suggestion
@@ -46,8 +46,14 @@ async def inline_completion(
 ) -> types.InlineCompletionList | None:
     manual = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     cursor = convert.position(params.position)
-    suggestions = await _suggest(ls, params.text_document.uri, cursor, manual=manual)
-    return types.InlineCompletionList(items=convert.inline_items(suggestions))
+    uri = params.text_document.uri
+    suggestions = await _suggest(ls, uri, cursor, manual=manual)
+    doc, runtime = ls.documents.get(uri), ls.runtime
+    ids: list[str | None] = []
+    if doc is not None and runtime is not None and suggestions:
+        language = doc.source.language or doc.language_id
+        ids = suggestions_shown(runtime, uri, suggestions, language)  # sent back on accept
+    return types.InlineCompletionList(items=convert.inline_items(suggestions, ids))
 
 
 async def completion(

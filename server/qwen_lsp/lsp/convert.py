@@ -234,11 +234,29 @@ def suggestion_edit(source: SourceDocument, f: Finding, line: int) -> types.Text
 # -- completions ------------------------------------------------------------------------------
 
 
-def inline_items(suggestions: Iterable[Suggestion]) -> list[types.InlineCompletionItem]:
-    return [
-        types.InlineCompletionItem(insert_text=s.text, range=lsp_range(s.start, s.end))
-        for s in suggestions
-    ]
+# The command an inline item carries, which the editor runs when the user accepts it.
+ACCEPT_COMMAND = "qwen-lsp.accepted"
+
+
+def inline_items(
+    suggestions: Iterable[Suggestion], ids: Iterable[str | None] = ()
+) -> list[types.InlineCompletionItem]:
+    """Inline items; `ids`, in the same order, name each in its accept command (None: none)."""
+    listed = list(ids)
+    items = []
+    for i, s in enumerate(suggestions):
+        given = listed[i] if i < len(listed) else None
+        command = (
+            types.Command(title="qwen-lsp: accepted", command=ACCEPT_COMMAND, arguments=[given])
+            if given is not None
+            else None
+        )
+        items.append(
+            types.InlineCompletionItem(
+                insert_text=s.text, range=lsp_range(s.start, s.end), command=command
+            )
+        )
+    return items
 
 
 def completion_items(

@@ -3,8 +3,11 @@
 The notification carries what an editor's status bar shows, and is sent when it changes
 (a request goes out or comes back, money is spent or saved, a failure starts):
 `{enabled, busy, lastError, today: {requests, inputTokens, outputTokens, cost, saved,
-savedRequests, currency}, cacheHitRate}`, money in the `spend.currency`, `cacheHitRate` the
-share of today's answers served without a paid call (null before the first).
+savedRequests, currency}, cacheHitRate, acceptance}`, money in the `spend.currency`,
+`cacheHitRate` the share of today's answers served without a paid call (null before the
+first), `acceptance` per model today in this session: `{model, shown, accepted,
+acceptanceRate, retainedChars, cost, currency, costPer1000RetainedChars}` (cost in the
+model's currency, counted on this machine only).
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ from lsprotocol import types
 
 from qwen_lsp.engine import SessionStatus, on_status_change, session_status, spend_stats
 from qwen_lsp.lsp.server import QwenLanguageServer
-from qwen_lsp.spend.report import format_report, money, report_json
+from qwen_lsp.spend.report import (
+    acceptance_json,
+    format_acceptance,
+    format_report,
+    money,
+    report_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,21 @@ def payload(status: SessionStatus) -> dict[str, Any]:
             "currency": today.currency,
         },
         "cacheHitRate": round(rate, 4) if rate is not None else None,
+        "acceptance": [
+            {
+                "model": a.model,
+                "shown": a.shown,
+                "accepted": a.accepted,
+                "acceptanceRate": round(a.rate, 4) if a.rate is not None else None,
+                "retainedChars": a.retained_chars,
+                "cost": round(a.cost, 8),
+                "currency": a.currency,
+                "costPer1000RetainedChars": (
+                    round(a.per_1000_retained, 8) if a.per_1000_retained is not None else None
+                ),
+            }
+            for a in status.acceptance
+        ],
     }
 
 
@@ -101,8 +125,13 @@ async def show_stats(ls: QwenLanguageServer, *args: Any) -> dict[str, Any] | Non
         types.MessageType.Info,
     )
     text = format_report(stats.periods, price_date=stats.price_date)
+    text += "\n\n" + format_acceptance(stats.acceptance)
     ls.log_to_client(text, keep_lines=True)  # a table
-    return {"text": text, **report_json(stats.periods)}
+    return {
+        "text": text,
+        **report_json(stats.periods),
+        "acceptance": acceptance_json(stats.acceptance),
+    }
 
 
 def register(server: QwenLanguageServer) -> None:

@@ -24,6 +24,22 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Acceptance:
+    """What became of the suggestions of one model: shown, accepted, still there later."""
+
+    model: str
+    shown: int = 0
+    accepted: int = 0
+    accepted_chars: int = 0
+    retained_chars: int = 0
+    measured: int = 0  # accepted suggestions whose retention was measured
+
+    @property
+    def rate(self) -> float | None:
+        return self.accepted / self.shown if self.shown else None
+
+
+@dataclass(frozen=True)
 class Totals:
     """A slice of the ledger: paid calls and what was served without one."""
 
@@ -50,6 +66,16 @@ CREATE TABLE IF NOT EXISTS events (
     currency TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_day ON events(day);
+CREATE TABLE IF NOT EXISTS acceptance (
+    ts TEXT NOT NULL,
+    day TEXT NOT NULL,
+    model TEXT NOT NULL,
+    language TEXT NOT NULL,
+    mode TEXT NOT NULL,           -- the prompt mode the answer was asked in
+    kind TEXT NOT NULL,           -- 'shown', 'accepted' or 'retained'
+    chars INTEGER NOT NULL        -- of the suggestion; for 'retained', still in the file
+);
+CREATE INDEX IF NOT EXISTS acceptance_day ON acceptance(day);
 """
 
 
@@ -128,19 +154,62 @@ class Ledger:
         """An answer served without a call, worth what the call would have cost."""
         return self._add(feature, model, how, usage)
 
-    def totals(self, since: dt.date | None = None, until: dt.date | None = None) -> list[Totals]:
-        """Per model (and currency), from `since` to `until` inclusive (all time by default)."""
+    def record_acceptance(
+        self, kind: str, model: str, language: str, mode: str, chars: int
+    ) -> None:
+        """A suggestion `shown`, `accepted`, or measured (`retained`: `chars` still there)."""
+        now = dt.datetime.now()
+        row = (now.isoformat(timespec="seconds"), now.date().isoformat())
+        self._worker.submit(self._insert_acceptance, (*row, model, language, mode, kind, chars))
+
+    def _insert_acceptance(self, row: tuple[Any, ...]) -> None:
+        try:
+            self._db.execute("INSERT INTO acceptance VALUES (?,?,?,?,?,?,?)", row)
+        except sqlite3.Error as exc:
+            log.warning("cannot write the acceptance counts: %s", exc)
+
+    def acceptance(self, since: dt.date | None = None) -> list[Acceptance]:
+        """Per model, from `since` on (all time by default)."""
+        query = (
+            "SELECT model, SUM(kind = 'shown'), SUM(kind = 'accepted'),"
+            " SUM(CASE WHEN kind = 'accepted' THEN chars ELSE 0 END),"
+            " SUM(CASE WHEN kind = 'retained' THEN chars ELSE 0 END), SUM(kind = 'retained')"
+            " FROM acceptance WHERE day >= ? GROUP BY model ORDER BY model"
+        )
+        low = since.isoformat() if since else "0000-00-00"
+
+        def read() -> list[Any]:
+            try:
+                return self._db.execute(query, (low,)).fetchall()
+            except sqlite3.Error as exc:  # a ledger written before this table existed
+                log.warning("cannot read the acceptance counts: %s", exc)
+                return []
+
+        rows = self._worker.submit(read).result()
+        return [Acceptance(*row) for row in rows]
+
+    def totals(
+        self,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        *,
+        feature: str | None = None,
+    ) -> list[Totals]:
+        """Per model (and currency), from `since` to `until` inclusive (all time by default);
+        of one `feature` ("completion", ...) when given."""
         query = (
             "SELECT model, currency,"
             " SUM(kind = 'call'), SUM(CASE WHEN kind = 'call' THEN input_tokens ELSE 0 END),"
             " SUM(CASE WHEN kind = 'call' THEN output_tokens ELSE 0 END),"
             " SUM(CASE WHEN kind = 'call' THEN cost ELSE 0 END),"
             " SUM(kind != 'call'), SUM(CASE WHEN kind != 'call' THEN cost ELSE 0 END)"
-            " FROM events WHERE day >= ? AND day <= ? GROUP BY model, currency ORDER BY model"
+            " FROM events WHERE day >= ? AND day <= ? AND (? IS NULL OR feature = ?)"
+            " GROUP BY model, currency ORDER BY model"
         )
         low = since.isoformat() if since else "0000-00-00"
         high = until.isoformat() if until else "9999-99-99"
-        rows = self._worker.submit(lambda: self._db.execute(query, (low, high)).fetchall()).result()
+        args = (low, high, feature, feature)
+        rows = self._worker.submit(lambda: self._db.execute(query, args).fetchall()).result()
         return [Totals(m, c, r, i, o, cost, sr, saved) for m, c, r, i, o, cost, sr, saved in rows]
 
     def spent(self, since: dt.date, currency: str) -> float:

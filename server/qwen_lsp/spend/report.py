@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from qwen_lsp.spend.ledger import Ledger, Totals
+from qwen_lsp.spend.ledger import Acceptance, Ledger, Totals
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,83 @@ def report_json(periods: list[Period]) -> dict[str, Any]:
         }
         for p in periods
     }
+
+
+# -- acceptance: what became of the suggestions, per model ----------------------------------
+
+
+@dataclass(frozen=True)
+class AcceptanceRow:
+    counts: Acceptance
+    cost: float  # the model's completions, in `currency`
+    currency: str
+
+    @property
+    def per_1000_retained(self) -> float | None:
+        kept = self.counts.retained_chars
+        return self.cost / kept * 1000 if kept and self.currency else None
+
+
+def acceptance_report(ledger: Ledger, *, since: dt.date | None = None) -> list[AcceptanceRow]:
+    """Per model: suggestions shown, accepted, characters retained, and what its completions
+    cost (from `since`, all time by default)."""
+    costs: dict[str, tuple[float, str]] = {}
+    for t in ledger.totals(since=since, feature="completion"):
+        cost, currency = costs.get(t.model, (0.0, t.currency))
+        costs[t.model] = (cost + t.cost, currency or t.currency)
+    return [
+        AcceptanceRow(counts, *costs.get(counts.model, (0.0, "")))
+        for counts in ledger.acceptance(since=since)
+    ]
+
+
+def format_acceptance(rows: list[AcceptanceRow]) -> str:
+    """The acceptance table of `qwen-lsp stats`."""
+    out = ["Suggestions, all time (counted on this machine only)"]
+    if not rows:
+        return "\n".join([*out, "  nothing recorded", ""])
+    header = ("model", "shown", "accepted", "rate", "chars accepted", "retained", "per 1k retained")
+    table = [header]
+    for row in rows:
+        c = row.counts
+        per = row.per_1000_retained
+        table.append(
+            (
+                c.model,
+                f"{c.shown:,}",
+                f"{c.accepted:,}",
+                f"{c.rate:.0%}" if c.rate is not None else "-",
+                f"{c.accepted_chars:,}",
+                f"{c.retained_chars:,}",
+                money(per, row.currency) if per is not None else "-",
+            )
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        cells = [r[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(r[1:], widths[1:], strict=True)]
+        out.append("  " + "  ".join(cells).rstrip())
+    out += [
+        "",
+        "retained: characters of accepted suggestions still in the file a while later "
+        "(spend.retentionDelayMs); per 1k retained: the model's completion spend per 1,000.",
+    ]
+    return "\n".join(out)
+
+
+def acceptance_json(rows: list[AcceptanceRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "model": row.counts.model,
+            "shown": row.counts.shown,
+            "accepted": row.counts.accepted,
+            "acceptanceRate": row.counts.rate,
+            "acceptedChars": row.counts.accepted_chars,
+            "retainedChars": row.counts.retained_chars,
+            "measured": row.counts.measured,
+            "cost": row.cost,
+            "currency": row.currency,
+            "costPer1000RetainedChars": row.per_1000_retained,
+        }
+        for row in rows
+    ]

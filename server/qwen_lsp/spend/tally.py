@@ -120,6 +120,11 @@ class Tally:
             currency=currency,
         )
 
+    def today_by_model(self) -> list[Totals]:
+        """Today's figures per model, money in each model's currency."""
+        self._refresh_if_due()
+        return list(self._models.values())
+
     def refresh(self) -> None:
         """Read today's and this month's figures from the ledger."""
         day = self._today()

@@ -4,7 +4,8 @@
 // test installs the .vsix into a fresh extensions folder, points `qwen-lsp.server.path` at the
 // real server and `qwen-lsp.baseUrl` at the fake LLM (`python -m tests.fakes.llm_server`, a
 // separate process), opens a Python file, types, waits for the ghost text, accepts it with Tab,
-// saves, and checks the file on disk; then it picks a qwen-lsp code action from the light bulb
+// saves, and checks the file on disk and that `qwen-lsp stats` counts the accepted suggestion
+// (and not one dismissed with Escape); then it picks a qwen-lsp code action from the light bulb
 // and checks its edit. Screenshots go to test-artifacts/vscode/ at the repository root.
 //
 // Environment (all optional; the defaults are what .ci/run sets up):
@@ -270,6 +271,7 @@ describe("VS Code extension in code-server", () => {
     env.QWEN_LSP_CACHE_DIR = join(run.tmp, "cache");
     env.XDG_CONFIG_HOME = join(run.tmp, "xdg-config");
     env.XDG_DATA_HOME = join(run.tmp, "xdg-data");
+    run.env = env;
 
     const fakeProcess = await startProcess(
       "fake LLM",
@@ -429,6 +431,42 @@ describe("VS Code extension in code-server", () => {
         () => readFileSync(file, "utf8") === EXPECTED,
       );
       await shot("02-accepted");
+      // Accepting ran the item's command (qwen-lsp.accepted): the server counted it, and
+      // `qwen-lsp stats` (reading the same ledger) shows it.
+      await waitFor("stats to count the accepted suggestion", () => {
+        const stats = spawnSync(SERVER, ["stats", "--format", "json"], {
+          env: run.env,
+          encoding: "utf8",
+          timeout: WAIT,
+        });
+        const rows = stats.status === 0 ? JSON.parse(stats.stdout).acceptance : [];
+        return (rows ?? []).some((row) => row.accepted === 1 && row.shown >= 1);
+      });
+      // Dismissed with Escape: shown, never accepted, so not counted as accepted.
+      await page.keyboard.press("Control+End");
+      await page.keyboard.type("x = ", { delay: 60 });
+      await waitFor("a second ghost text", async () =>
+        (await ghostText(page)).includes(REPLY),
+      );
+      await page.keyboard.press("Escape");
+      await waitFor("the ghost text dismissed", async () => (await ghostText(page)) === "");
+      await waitFor("stats to count it as shown only", () => {
+        const stats = spawnSync(SERVER, ["stats", "--format", "json"], {
+          env: run.env,
+          encoding: "utf8",
+          timeout: WAIT,
+        });
+        const rows = stats.status === 0 ? JSON.parse(stats.stdout).acceptance : [];
+        return (rows ?? []).some((row) => row.accepted === 1 && row.shown === 2);
+      });
+      await page.keyboard.press("Home");
+      await page.keyboard.press("Shift+End");
+      await page.keyboard.press("Delete");
+      await page.keyboard.press("Control+S");
+      await waitFor(
+        "the file saved as accepted",
+        () => readFileSync(file, "utf8") === EXPECTED,
+      );
 
       // Status bar: the server's qwen-lsp/status figures, or at least a running server.
       const text = await status.innerText();

@@ -45,6 +45,7 @@ class CompletionTarget:
     language_id: str | None = None  # as the editor names it
     key: str = ""  # identifies the document across requests (its URI); default: `path`
     file: Path | None = None  # where the document is on disk, when it is a file
+    feature: str = FEATURE  # what the spend ledger files its calls under ("eval" for eval)
 
 
 def unsuitable_file(runtime: Runtime, target: CompletionTarget) -> str | None:
@@ -132,7 +133,7 @@ async def complete(
 
     served = await _reuse(runtime, session, ticket, anchor, delay)
     if served is not None:
-        return _suggestions(served, target.position, from_cache=True)
+        return _suggestions(served, target.position, from_cache=True, source=session.remembered)
     if ticket.superseded:
         return []
     if not manual and not await ticket.wait_until(ticket.arrived + delay):
@@ -187,11 +188,12 @@ async def _ask(
     ctx = cursor_context(runtime, target)
     cursor = len(anchor.before)
     probe = SyntaxProbe.around(document, cursor, cursor - len(ctx.prefix), cursor + len(ctx.suffix))
-    flight = session.start_flight(anchor, _fetch(runtime, session, ctx, probe, anchor))
+    fetch = _fetch(runtime, session, ctx, probe, anchor, target.feature)
+    flight = session.start_flight(anchor, fetch)
     remembered = await flight.join(ticket)
     served = remembered.serve(anchor) if remembered is not None else None
     from_cache = remembered is not None and remembered.from_cache
-    return _suggestions(served or [], target.position, from_cache=from_cache)
+    return _suggestions(served or [], target.position, from_cache=from_cache, source=remembered)
 
 
 async def _fetch(
@@ -200,12 +202,13 @@ async def _fetch(
     ctx: CursorContext,
     probe: SyntaxProbe | None,
     anchor: Anchor,
+    feature: str = FEATURE,
 ) -> Remembered | None:
     sessions = runtime.completions
     settings = runtime.settings
     model = settings.completion_model
     question = Question(
-        FEATURE,
+        feature,
         ModeProbe(
             model,
             lambda mode: _prompt(runtime, mode, ctx),
@@ -245,6 +248,7 @@ async def _fetch(
         model=answer.model,
         usage=generation.usage,
         from_cache=answer.cached,
+        mode=answer.mode.value if answer.mode is not None else "",
     )
     session.remembered = remembered
     return remembered
@@ -312,5 +316,10 @@ def _settle_saving(
     session.settle(ticket, record, delay)
 
 
-def _suggestions(texts: list[str], at: Position, *, from_cache: bool) -> list[Suggestion]:
-    return [Suggestion(text, at, at, from_cache=from_cache) for text in texts]
+def _suggestions(
+    texts: list[str], at: Position, *, from_cache: bool, source: Remembered | None = None
+) -> list[Suggestion]:
+    model, mode = (source.model, source.mode) if source is not None else ("", "")
+    return [
+        Suggestion(text, at, at, from_cache=from_cache, model=model, mode=mode) for text in texts
+    ]

@@ -84,6 +84,7 @@ class Remembered:
     model: str
     usage: Usage
     from_cache: bool = False
+    mode: str = ""  # the prompt mode the answer was asked in
 
     def serve(self, now: Anchor) -> list[str] | None:
         """Suggestions at `now` from these continuations, without a request.
