@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
@@ -180,6 +180,8 @@ class Console:
 class Work:
     chunks: list[Chunk]
     files: int
+    # each read file's lines, for reports that must know where a file ends
+    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def run_check(
@@ -283,6 +285,7 @@ def _collect(
     for note in selection.skipped:
         console.say(f"skipped {note}")
     chunks: list[Chunk] = []
+    lines: dict[str, tuple[str, ...]] = {}
     read = 0
     budget = settings.review.chunk_tokens
     for path in selection.files:
@@ -291,11 +294,18 @@ def _collect(
             continue
         read += 1
         doc = SourceDocument(text, language_for(None, path), encoding="utf-32")
+        lines[path] = _file_lines(doc)
         if changes is None:
             chunks.extend(whole_file_chunks(doc, path, budget))
         else:
             chunks.extend(changed_chunks(doc, path, changes[path].hunks, budget))
-    return Work(chunks, read)
+    return Work(chunks, read, lines)
+
+
+def _file_lines(doc: SourceDocument) -> tuple[str, ...]:
+    """The file's lines; a final line break ends the last line and starts none."""
+    lines = tuple(doc.line(n) for n in range(doc.line_count))
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
 def _under(path: str, given: tuple[str, ...]) -> bool:
@@ -369,7 +379,13 @@ def _finish(
             return EXIT_PROBLEM
         console.say(f"wrote {len(findings)} findings to {target}")
         return EXIT_OK
-    report = Report(findings, summary, __version__)
+    report = Report(
+        findings,
+        summary,
+        __version__,
+        file_lines={f.path: work.lines[f.path] for f in findings if f.path in work.lines},
+        reviewed_files=tuple(dict.fromkeys(c.path for c in work.chunks)),
+    )
     try:
         _write_report(report, options, root, stdout, console, environment)
     except OSError as exc:
