@@ -1104,12 +1104,17 @@ class CheckEnvironment:
 
     step_summary: Path | None = None  # $GITHUB_STEP_SUMMARY: GitHub's Markdown job summary
     no_color: bool = False  # NO_COLOR is set (no-color.org)
+    # pre-commit's --from-ref/--to-ref (and a pre-push hook's range), which it passes to hooks
+    # as PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF; None when it reviews what is staged
+    pre_commit_range: tuple[str, str] | None = None
 
 
 def check_environment(env: Mapping[str, str] | None = None) -> CheckEnvironment:
     env = os.environ if env is None else env
     summary = env.get("GITHUB_STEP_SUMMARY")
+    start, end = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
     return CheckEnvironment(
         step_summary=Path(summary) if summary else None,
         no_color=bool(env.get("NO_COLOR")),
+        pre_commit_range=(start, end) if start and end else None,
     )
