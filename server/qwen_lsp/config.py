@@ -323,6 +323,30 @@ class SpendSettings:
 
 
 @dataclass(frozen=True)
+class ReviewInstruction:
+    """Instructions for the reviewer, for the files its `paths` globs match (all without)."""
+
+    # A plain string where a list of these is expected is one entry for every file
+    # (`review.instructions = "..."`, as the setting was first written).
+    TEXT_SHORTHAND = "text"
+
+    text: str = field(
+        default="",
+        metadata=_entry_doc(
+            "What the reviewer should know or check in these files (team rules).",
+            required=True,
+        ),
+    )
+    paths: tuple[str, ...] = field(
+        default=(),
+        metadata=_entry_doc(
+            "Glob patterns of the files it is for, relative to the repository root, matched "
+            "against the path or the file name (`src/api/**`, `*.sql`); every file when empty."
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class ReviewSettings:
     on_save: bool = field(
         default=False,
@@ -332,10 +356,13 @@ class ReviewSettings:
             trust="trusted-only",
         ),
     )
-    instructions: str = field(
-        default="",
+    instructions: tuple[ReviewInstruction, ...] = field(
+        default=(),
         metadata=_doc(
-            "Extra instructions for the reviewer (team rules), added to the prompt.",
+            "Extra instructions for the reviewer (team rules), added to the review prompt: a "
+            "string for every file, or a list of {text, paths} tables "
+            "(`[[review.instructions]]`), each for the files its `paths` globs match. Free: a "
+            "repository may set them, as its `.qwen-lsp/review.md` does.",
             trust="free",
         ),
     )
@@ -701,6 +728,9 @@ def _records(
     out, and the good ones are kept (one typo must not cost the user every entry)."""
     cls = _record_type(annotation)
     assert cls is not None
+    shorthand = getattr(cls, "TEXT_SHORTHAND", None)
+    if shorthand and isinstance(value, str) and not (from_text and value.lstrip()[:1] == "["):
+        value = [{shorthand: value}] if value.strip() else []
     if from_text and isinstance(value, str):  # the environment carries the list as JSON
         try:
             value = json.loads(value) if value.strip() else []

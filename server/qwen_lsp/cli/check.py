@@ -265,7 +265,7 @@ async def _run(
             return None
         if options.dry_run:
             try:
-                _dry_run(runtime, work, stdout)
+                _dry_run(runtime, work, stdout, root)
             except errors.ConfigError as exc:  # a refused prompt template
                 console.say(str(exc).removeprefix("qwen-lsp: "))
                 return None
@@ -278,6 +278,7 @@ async def _run(
             jobs=options.jobs,
             max_cost=options.max_cost,
             on_progress=console.progress,
+            root=root,
         )
         return run, work
     finally:
@@ -547,8 +548,8 @@ def _explain(runtime: Runtime, exc: Exception) -> str:
 # -- dry run ---------------------------------------------------------------------------------
 
 
-def _dry_run(runtime: Runtime, work: Work, out: TextIO) -> None:
-    previews = preview(runtime, work.chunks)
+def _dry_run(runtime: Runtime, work: Work, out: TextIO, root: Path) -> None:
+    previews = preview(runtime, work.chunks, root)
     print("qwen-lsp --check --dry-run: nothing is sent.", file=out)
     for p in previews:
         chunk = p.chunk
