@@ -219,7 +219,8 @@ class ContextSettings:
         default=True,
         metadata=_doc(
             "Add code from other files of the workspace to prompts: definitions of the names "
-            "used near the cursor, imports, recent edits, similar code. A project file may "
+            "used near the cursor, imports, recent edits, similar code; in reviews, the "
+            "signatures of what a chunk calls. A project file may "
             "turn it off, never on (on sends code you chose to keep back).",
             trust="narrow-only",
             narrow="off",

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -172,6 +173,9 @@ class FakeLLM:
         self.service_times: list[float] = []
         self.latency = latency
         self.chunk_delay = chunk_delay
+        # A test's stand-in for a model's judgement (not a behaviour of any server): given a
+        # request's body, the text to answer, or None for the scripted replies above.
+        self.responder: Callable[[dict[str, Any]], str | None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -321,7 +325,12 @@ class FakeLLM:
                     self._fault = None
             return _Fault(fault.kind, None, fault.retry_after)
 
-    def _take_texts(self, n: int) -> list[str]:
+    def _take_texts(self, n: int, body: dict[str, Any] | None = None) -> list[str]:
+        responder = self.responder
+        if responder is not None and body is not None:
+            answered = responder(body)
+            if answered is not None:
+                return [answered] * n
         with self._lock:
             return [self._queue.popleft() if self._queue else self._default_reply for _ in range(n)]
 
@@ -611,7 +620,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         n = body.get("n") if wire != "dashscope" else (body.get("parameters") or {}).get("n")
         n = n if isinstance(n, int) and 1 <= n <= 8 else 1
-        texts = fake._take_texts(n)
+        texts = fake._take_texts(n, body)
         model = body["model"]
         input_tokens = estimate_tokens(_input_text(body, wire))
         if wire == "dashscope":

@@ -14,6 +14,10 @@ per run through the workspace's door (no link out of the repository, no ignored 
 file), capped at `MAX_INSTRUCTIONS` characters in all. They are in the prompt, so in the
 answer's cache key: changing them reviews again.
 
+Context. With the repository's symbol index (`context.py`), each chunk's prompt also shows the
+signatures of what its lines call from other files (`{{related}}`), within
+`CONTEXT_SHARE` of `review.chunkTokens`.
+
 Language. Messages are asked for in the `language` setting's language (`{{answer_language}}`):
 `zh` or `en`, or with `auto` Chinese when the chunk's code holds Chinese, else English.
 """
@@ -28,8 +32,10 @@ from pathlib import Path
 
 from qwen_lsp.config import ReviewInstruction, Settings
 from qwen_lsp.context.files import Refusal
+from qwen_lsp.context.index import WorkspaceIndex
 from qwen_lsp.engine.ask import cache_key
 from qwen_lsp.engine.review.chunks import Chunk
+from qwen_lsp.engine.review.context import CONTEXT_SHARE, called_signatures, review_index
 from qwen_lsp.engine.runtime import Runtime
 from qwen_lsp.model import GenerationRequest, Message
 from qwen_lsp.prompts import Template, configured_folder, load_template
@@ -55,6 +61,7 @@ class ReviewTemplates:
     system: Template
     user: Template
     repository_instructions: str = ""  # the repository's .qwen-lsp/review.md
+    index: WorkspaceIndex | None = None  # the repository's symbols, for what chunks call
 
 
 def review_templates(runtime: Runtime, root: Path | None = None) -> ReviewTemplates:
@@ -67,6 +74,7 @@ def review_templates(runtime: Runtime, root: Path | None = None) -> ReviewTempla
         load_template("review/system", folders),
         load_template("review/user", folders),
         _repository_instructions(runtime, root) if root is not None else "",
+        review_index(runtime, root) if root is not None else None,
     )
 
 
@@ -91,6 +99,18 @@ def instructions_for(settings: Settings, templates: ReviewTemplates, path: str) 
     if len(text) > MAX_INSTRUCTIONS:
         text = text[:MAX_INSTRUCTIONS].rstrip() + "\n[instructions cut here: too long]"
     return text
+
+
+def _related(templates: ReviewTemplates, chunk: Chunk, budget: int) -> str:
+    if templates.index is None:
+        return ""
+    signatures = called_signatures(templates.index, chunk, budget)
+    if not signatures:
+        return ""
+    return (
+        "\nWhat this code calls from other files (their signatures, to check the calls "
+        f"against; not under review):\n```\n{signatures}\n```\n"
+    )
 
 
 def _applies(entry: ReviewInstruction, path: str) -> bool:
@@ -150,6 +170,7 @@ def build_prompt(runtime: Runtime, chunk: Chunk, templates: ReviewTemplates) -> 
             f"\n\nInstructions of the team for this review:\n{instructions}" if instructions else ""
         ),
         "answer_language": ANSWER_LANGUAGES[answer_language(settings, code)],
+        "related": _related(templates, chunk, int(review.chunk_tokens * CONTEXT_SHARE)),
     }
     request = GenerationRequest(
         model=settings.resolved_chat_model,
