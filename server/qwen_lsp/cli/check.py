@@ -211,8 +211,8 @@ class Console:
 class Work:
     chunks: list[Chunk]
     files: int
-    # each read file's lines, for reports that must know where a file ends
-    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # each read file's text, for reports that must know where a file ends
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 def run_check(
@@ -328,7 +328,7 @@ def _collect(
     for note in selection.skipped:
         console.say(f"skipped {note}")
     chunks: list[Chunk] = []
-    lines: dict[str, tuple[str, ...]] = {}
+    texts: dict[str, str] = {}
     read = 0
     budget = settings.review.chunk_tokens
     for path in selection.files:
@@ -337,16 +337,18 @@ def _collect(
             continue
         read += 1
         doc = SourceDocument(text, language_for(None, path), encoding="utf-32")
-        lines[path] = _file_lines(doc)
+        texts[path] = text
         if changes is None or path in whole:
             chunks.extend(whole_file_chunks(doc, path, budget))
         else:
             chunks.extend(changed_chunks(doc, path, changes[path].hunks, budget))
-    return Work(chunks, read, lines)
+    return Work(chunks, read, texts)
 
 
-def _file_lines(doc: SourceDocument) -> tuple[str, ...]:
-    """The file's lines; a final line break ends the last line and starts none."""
+def _file_lines(text: str) -> tuple[str, ...]:
+    """The file's lines, as its chunks count them; a final line break ends the last line and
+    starts none."""
+    doc = SourceDocument(text, None, encoding="utf-32")
     lines = tuple(doc.line(n) for n in range(doc.line_count))
     return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
@@ -440,7 +442,12 @@ def _finish(
         findings,
         summary,
         __version__,
-        file_lines={f.path: work.lines[f.path] for f in findings if f.path in work.lines},
+        # only deletions need to know where their file ends
+        file_lines={
+            f.path: _file_lines(work.texts[f.path])
+            for f in findings
+            if f.suggestion == "" and f.path in work.texts
+        },
         reviewed_files=tuple(dict.fromkeys(c.path for c in work.chunks)),
     )
     try:

@@ -69,6 +69,8 @@ def calls_in(chunk: Chunk) -> list[Reference]:
     """The calls written in the chunk's lines, heaviest first: those in reviewed lines first."""
     weights: dict[tuple[str, str], float] = {}
     for number, line in enumerate(chunk.lines, chunk.start):
+        if "(" not in line:
+            continue
         reviewed = any(first <= number <= last for first, last in chunk.review)
         weight = REVIEWED_WEIGHT if reviewed else SHOWN_WEIGHT
         for match in _CALL.finditer(line):
