@@ -219,7 +219,8 @@ class ContextSettings:
         default=True,
         metadata=_doc(
             "Add code from other files of the workspace to prompts: definitions of the names "
-            "used near the cursor, imports, recent edits, similar code. A project file may "
+            "used near the cursor, imports, recent edits, similar code; in reviews, the "
+            "signatures of what a chunk calls. A project file may "
             "turn it off, never on (on sends code you chose to keep back).",
             trust="narrow-only",
             narrow="off",
@@ -364,6 +365,30 @@ class SpendSettings:
 
 
 @dataclass(frozen=True)
+class ReviewInstruction:
+    """Instructions for the reviewer, for the files its `paths` globs match (all without)."""
+
+    # A plain string where a list of these is expected is one entry for every file
+    # (`review.instructions = "..."`, as the setting was first written).
+    TEXT_SHORTHAND = "text"
+
+    text: str = field(
+        default="",
+        metadata=_entry_doc(
+            "What the reviewer should know or check in these files (team rules).",
+            required=True,
+        ),
+    )
+    paths: tuple[str, ...] = field(
+        default=(),
+        metadata=_entry_doc(
+            "Glob patterns of the files it is for, relative to the repository root, matched "
+            "against the path or the file name (`src/api/**`, `*.sql`); every file when empty."
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class ReviewSettings:
     on_save: bool = field(
         default=False,
@@ -373,10 +398,13 @@ class ReviewSettings:
             trust="trusted-only",
         ),
     )
-    instructions: str = field(
-        default="",
+    instructions: tuple[ReviewInstruction, ...] = field(
+        default=(),
         metadata=_doc(
-            "Extra instructions for the reviewer (team rules), added to the prompt.",
+            "Extra instructions for the reviewer (team rules), added to the review prompt: a "
+            "string for every file, or a list of {text, paths} tables "
+            "(`[[review.instructions]]`), each for the files its `paths` globs match. Free: a "
+            "repository may set them, as its `.qwen-lsp/review.md` does.",
             trust="free",
         ),
     )
@@ -751,6 +779,9 @@ def _records(
     out, and the good ones are kept (one typo must not cost the user every entry)."""
     cls = _record_type(annotation)
     assert cls is not None
+    shorthand = getattr(cls, "TEXT_SHORTHAND", None)
+    if shorthand and isinstance(value, str) and not (from_text and value.lstrip()[:1] == "["):
+        value = [{shorthand: value}] if value.strip() else []
     if from_text and isinstance(value, str):  # the environment carries the list as JSON
         try:
             value = json.loads(value) if value.strip() else []
@@ -1154,12 +1185,17 @@ class CheckEnvironment:
 
     step_summary: Path | None = None  # $GITHUB_STEP_SUMMARY: GitHub's Markdown job summary
     no_color: bool = False  # NO_COLOR is set (no-color.org)
+    # pre-commit's --from-ref/--to-ref (and a pre-push hook's range), which it passes to hooks
+    # as PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF; None when it reviews what is staged
+    pre_commit_range: tuple[str, str] | None = None
 
 
 def check_environment(env: Mapping[str, str] | None = None) -> CheckEnvironment:
     env = os.environ if env is None else env
     summary = env.get("GITHUB_STEP_SUMMARY")
+    start, end = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
     return CheckEnvironment(
         step_summary=Path(summary) if summary else None,
         no_color=bool(env.get("NO_COLOR")),
+        pre_commit_range=(start, end) if start and end else None,
     )

@@ -193,3 +193,66 @@ def test_baseline_accepts_existing_findings(project: Path, fake_llm):
     assert result.code == 1
     assert [f["rule"] for f in result.json()["findings"]] == ["unused-import"]
     assert result.json()["summary"]["baselined"] == 2
+
+
+DATA = SCHEMA.parent
+
+
+def test_gitlab_code_quality_report(project: Path, fake_llm):
+    gitlab_schema = json.loads((DATA / "gitlab-codequality-schema.json").read_text("utf-8"))
+    fake_llm.reply(answer(LEAK, ZERO))
+    result = run_check(project, fake_llm, "--format", "gitlab", "--output", "gl-code-quality.json")
+    assert result.code == 1, result.stderr
+    issues = json.loads((project / "gl-code-quality.json").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(gitlab_schema).validate(issues)
+    assert [(i["check_name"], i["severity"], i["location"]["lines"]["begin"]) for i in issues] == [
+        ("resource-leak", "major", 5),
+        ("zero-division", "critical", 10),
+    ]
+
+
+def test_junit_report(project: Path, fake_llm):
+    xmlschema = pytest.importorskip("xmlschema")
+    (project / "clean.py").write_text("x = 1\n", encoding="utf-8")
+    fake_llm.enqueue(answer(LEAK, ZERO), answer())
+    result = run_check(project, fake_llm, "--format", "junit", "--jobs", "1")
+    assert result.code == 1, result.stderr
+    xmlschema.XMLSchema(str(DATA / "junit-10.xsd")).validate(result.stdout)
+    assert result.stdout.count("<testcase ") == 2
+    assert result.stdout.count("<failure ") == 2
+    assert 'tests="2" failures="2" errors="0"' in result.stdout
+
+
+def test_sarif_uri_of_an_awkward_file_name_is_encoded_and_valid(project: Path, fake_llm):
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    (project / "app.py").unlink()
+    odd = project / "my dir" / "100% #1?é.py"
+    odd.parent.mkdir()
+    odd.write_text(APP, encoding="utf-8")
+    fake_llm.reply(answer(finding(10, 10, suggestion="", path="my dir/100% #1?é.py")))
+    result = run_check(project, fake_llm, "--format", "sarif")
+    log = result.json()
+    jsonschema.Draft4Validator(schema).validate(log)
+    [hit] = log["runs"][0]["results"]
+    location = hit["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location["uri"] == "my%20dir/100%25%20%231%3F%C3%A9.py"
+    # the file's last line is deleted: from the end of line 9 to the end of line 10
+    [change] = hit["fixes"][0]["artifactChanges"]
+    assert change["replacements"][0]["deletedRegion"] == {
+        "startLine": 9,
+        "startColumn": 18,
+        "endLine": 10,
+        "endColumn": 17,
+    }
+
+
+def test_hostile_model_text_prints_no_workflow_command(project: Path, fake_llm):
+    spoof = "Fine.\n::error file=app.py,line=1::spoofed\x1b[31m"
+    fake_llm.reply(answer(finding(5, message=spoof, rule="::warning::x")))
+    for fmt in ("text", "github"):
+        result = run_check(project, fake_llm, "--format", fmt)
+        lines = result.stdout.splitlines()
+        assert "\x1b" not in result.stdout
+        own = [line for line in lines if line.startswith("::warning file=app.py,")]
+        assert len([line for line in lines if line.lstrip().startswith("::")]) == len(own)
+        assert len(own) == (1 if fmt == "github" else 0)

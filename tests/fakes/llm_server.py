@@ -51,6 +51,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -237,6 +238,9 @@ class FakeLLM:
         self.latency = latency
         self.chunk_delay = chunk_delay
         self.served_models: set[str] | None = None
+        # A test's stand-in for a model's judgement (not a behaviour of any server): given a
+        # request's body, the text to answer, or None for the scripted replies above.
+        self.responder: Callable[[dict[str, Any]], str | None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -424,7 +428,12 @@ class FakeLLM:
                     self._fault = None
             return _Fault(fault.kind, None, fault.retry_after)
 
-    def _take_texts(self, n: int) -> list[str]:
+    def _take_texts(self, n: int, body: dict[str, Any] | None = None) -> list[str]:
+        responder = self.responder
+        if responder is not None and body is not None:
+            answered = responder(body)
+            if answered is not None:
+                return [answered] * n
         with self._lock:
             return [self._queue.popleft() if self._queue else self._default_reply for _ in range(n)]
 
@@ -851,7 +860,7 @@ class _Handler(BaseHTTPRequestHandler):
         n = n if isinstance(n, int) and 1 <= n <= 8 else 1
         if fake.server in ("ollama", "llamacpp"):
             n = 1  # no `n` there: one choice, index 0, whatever was asked
-        texts = fake._take_texts(n)
+        texts = fake._take_texts(n, body)
         model = str(body.get("model") or "loaded-model")
         prompt = _input_text(body, wire)
         known = fake._hole_answer(prompt, model) if fake._holes else None

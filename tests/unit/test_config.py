@@ -12,6 +12,7 @@ import pytest
 from qwen_lsp.config import (
     NARROWINGS,
     TRUST_CLASSES,
+    ReviewInstruction,
     Settings,
     describe_settings,
     load_settings,
@@ -243,7 +244,14 @@ TRUST_TABLE = [
     ("context.crossFile", True, False, True, False, True),
     # free
     ("language", "zh", "en", False, "zh", False),
-    ("review.instructions", "Follow PEP 8.", None, False, "Follow PEP 8.", False),
+    (
+        "review.instructions",
+        "Follow PEP 8.",
+        None,
+        False,
+        (ReviewInstruction("Follow PEP 8."),),
+        False,
+    ),
     ("completion.temperature", 0.5, 0.3, False, 0.5, False),
 ]
 

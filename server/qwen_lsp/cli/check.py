@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
@@ -38,8 +38,11 @@ from qwen_lsp.engine import (
     changed_chunks,
     estimate_costs,
     git_changes,
+    git_range_changes,
+    git_staged_changes,
     parse_unified_diff,
     preview,
+    revision_range,
     run_review,
     whole_file_chunks,
 )
@@ -65,6 +68,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="REF",
         help="review only the lines changed since git REF (its merge base with HEAD); "
         "'-' reads a unified diff from standard input",
+    )
+    group.add_argument(
+        "--staged",
+        action="store_true",
+        help="review only the lines staged for the next commit (the index against HEAD)",
+    )
+    group.add_argument(
+        "--pre-commit",
+        dest="pre_commit",
+        action="store_true",
+        help="what a pre-commit hook reviews: the range pre-commit passes "
+        "(PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF) when set, else the staged lines; a named "
+        "file with nothing staged is reviewed whole (pre-commit run --all-files)",
     )
     group.add_argument("--format", choices=FORMATS, help="report format (default: text)")
     group.add_argument(
@@ -113,6 +129,8 @@ class CheckOptions:
     baseline: str | None = None
     write_baseline: bool = False
     max_cost: float | None = None
+    staged: bool = False
+    pre_commit: bool = False
 
 
 def options_from(args: argparse.Namespace) -> CheckOptions:
@@ -122,6 +140,8 @@ def options_from(args: argparse.Namespace) -> CheckOptions:
         raise ValueError(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
     if args.max_cost is not None and args.max_cost < 0:
         raise ValueError(f"--max-cost must not be negative, got {args.max_cost:g}")
+    if sum((args.diff is not None, bool(args.staged), bool(args.pre_commit))) > 1:
+        raise ValueError("give one of --diff, --staged and --pre-commit")
     return CheckOptions(
         paths=(*(args.check or ()), *(args.paths or ())),
         diff=args.diff,
@@ -133,7 +153,18 @@ def options_from(args: argparse.Namespace) -> CheckOptions:
         baseline=args.baseline,
         write_baseline=args.write_baseline,
         max_cost=args.max_cost,
+        staged=bool(args.staged),
+        pre_commit=bool(args.pre_commit),
     )
+
+
+def _for_pre_commit(options: CheckOptions, environment: CheckEnvironment) -> CheckOptions:
+    """`--pre-commit` as the range pre-commit passes (--from-ref/--to-ref, a pre-push hook),
+    else the staged lines."""
+    if not options.pre_commit or environment.pre_commit_range is None:
+        return options
+    start, end = environment.pre_commit_range
+    return replace(options, diff=f"{start}...{end}", pre_commit=False)
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -180,6 +211,8 @@ class Console:
 class Work:
     chunks: list[Chunk]
     files: int
+    # each read file's text, for reports that must know where a file ends
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 def run_check(
@@ -196,6 +229,7 @@ def run_check(
     stdout = stdout or sys.stdout
     console = Console(stderr or sys.stderr)
     environment = environment or check_environment()
+    options = _for_pre_commit(options, environment)
     loaded = load_settings(root, roots=(project_root(root),), cli=overrides)
     for problem in loaded.problems:
         console.say(problem)
@@ -231,7 +265,7 @@ async def _run(
             return None
         if options.dry_run:
             try:
-                _dry_run(runtime, work, stdout)
+                _dry_run(runtime, work, stdout, root)
             except errors.ConfigError as exc:  # a refused prompt template
                 console.say(str(exc).removeprefix("qwen-lsp: "))
                 return None
@@ -244,6 +278,7 @@ async def _run(
             jobs=options.jobs,
             max_cost=options.max_cost,
             on_progress=console.progress,
+            root=root,
         )
         return run, work
     finally:
@@ -261,21 +296,31 @@ def _collect(
             console.say(f"{given} is outside {root}: run --check in a folder that holds it")
             return None
     changes: dict[str, ChangedFile] | None = None
+    whole: set[str] = set()  # files reviewed whole although the run reviews changes
     paths = list(options.paths)
-    if options.diff is not None:
+    if options.diff is not None or options.staged or options.pre_commit:
         try:
-            found = (
-                parse_unified_diff(stdin.read())
-                if options.diff == "-"
-                else git_changes(options.diff, paths, root)
-            )
+            found = _changes(options, paths, root, stdin)
         except DiffError as exc:
             console.say(str(exc))
             return None
         changes = {c.path: c for c in found if _under(c.path, options.paths)}
         paths = list(changes)
+        if options.pre_commit:
+            # pre-commit names the files to check; one with nothing staged was named on
+            # purpose (run --all-files, run --files): it is reviewed whole, not skipped.
+            whole = {p for p in options.paths if p not in changes and (root / p).is_file()}
+            if whole:
+                console.say(f"{len(whole)} named files have nothing staged: reviewed whole")
+            paths += sorted(whole)
         if not paths:
-            since = "in the patch" if options.diff == "-" else f"since {options.diff}"
+            since = (
+                "in the patch"
+                if options.diff == "-"
+                else f"since {options.diff}"
+                if options.diff is not None
+                else "in the staged changes"
+            )
             under = f" under {', '.join(options.paths)}" if options.paths else ""
             console.say(f"no lines changed {since}{under}")
             return Work([], 0)
@@ -283,6 +328,7 @@ def _collect(
     for note in selection.skipped:
         console.say(f"skipped {note}")
     chunks: list[Chunk] = []
+    texts: dict[str, str] = {}
     read = 0
     budget = settings.review.chunk_tokens
     for path in selection.files:
@@ -291,11 +337,34 @@ def _collect(
             continue
         read += 1
         doc = SourceDocument(text, language_for(None, path), encoding="utf-32")
-        if changes is None:
+        texts[path] = text
+        if changes is None or path in whole:
             chunks.extend(whole_file_chunks(doc, path, budget))
         else:
             chunks.extend(changed_chunks(doc, path, changes[path].hunks, budget))
-    return Work(chunks, read)
+    return Work(chunks, read, texts)
+
+
+def _file_lines(text: str) -> tuple[str, ...]:
+    """The file's lines, as its chunks count them; a final line break ends the last line and
+    starts none."""
+    doc = SourceDocument(text, None, encoding="utf-32")
+    lines = tuple(doc.line(n) for n in range(doc.line_count))
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
+
+
+def _changes(
+    options: CheckOptions, paths: list[str], root: Path, stdin: TextIO
+) -> list[ChangedFile]:
+    if options.staged or options.pre_commit:
+        return git_staged_changes(paths, root)
+    assert options.diff is not None
+    if options.diff == "-":
+        return parse_unified_diff(stdin.read())
+    span = revision_range(options.diff)
+    if span is not None:
+        return git_range_changes(span, paths, root)
+    return git_changes(options.diff, paths, root)
 
 
 def _under(path: str, given: tuple[str, ...]) -> bool:
@@ -369,7 +438,18 @@ def _finish(
             return EXIT_PROBLEM
         console.say(f"wrote {len(findings)} findings to {target}")
         return EXIT_OK
-    report = Report(findings, summary, __version__)
+    report = Report(
+        findings,
+        summary,
+        __version__,
+        # only deletions need to know where their file ends
+        file_lines={
+            f.path: _file_lines(work.texts[f.path])
+            for f in findings
+            if f.suggestion == "" and f.path in work.texts
+        },
+        reviewed_files=tuple(dict.fromkeys(c.path for c in work.chunks)),
+    )
     try:
         _write_report(report, options, root, stdout, console, environment)
     except OSError as exc:
@@ -475,8 +555,8 @@ def _explain(runtime: Runtime, exc: Exception) -> str:
 # -- dry run ---------------------------------------------------------------------------------
 
 
-def _dry_run(runtime: Runtime, work: Work, out: TextIO) -> None:
-    previews = preview(runtime, work.chunks)
+def _dry_run(runtime: Runtime, work: Work, out: TextIO, root: Path) -> None:
+    previews = preview(runtime, work.chunks, root)
     print("qwen-lsp --check --dry-run: nothing is sent.", file=out)
     for p in previews:
         chunk = p.chunk

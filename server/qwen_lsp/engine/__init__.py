@@ -89,6 +89,9 @@ _EXPORTS: dict[str, str] = {
     "DiffError": "review.diff",
     "git_changes": "review.diff",
     "parse_unified_diff": "review.diff",
+    "git_range_changes": "review.revisions",
+    "git_staged_changes": "review.revisions",
+    "revision_range": "review.revisions",
     "MalformedAnswer": "review.answers",
     "Progress": "review.run",
     "ReviewRun": "review.run",
@@ -152,6 +155,8 @@ __all__ = [
     "files_saved",
     "get_answer",
     "git_changes",
+    "git_range_changes",
+    "git_staged_changes",
     "index_folders",
     "indexes_to_rescan",
     "inspect_prompt",
@@ -162,6 +167,7 @@ __all__ = [
     "preview",
     "relative_path",
     "review_open_file",
+    "revision_range",
     "run_action",
     "run_eval",
     "run_review",
@@ -240,6 +246,11 @@ if TYPE_CHECKING:
     from qwen_lsp.engine.review.chunks import Chunk, changed_chunks, whole_file_chunks
     from qwen_lsp.engine.review.diff import ChangedFile, DiffError, git_changes, parse_unified_diff
     from qwen_lsp.engine.review.editor import ReviewedFile, review_open_file
+    from qwen_lsp.engine.review.revisions import (
+        git_range_changes,
+        git_staged_changes,
+        revision_range,
+    )
     from qwen_lsp.engine.review.run import (
         Progress,
         ReviewRun,

@@ -1,15 +1,17 @@
 """Review reports: the findings of a run written for people, for tools and for CI services.
 
 One module per format, each a pure function from a `Report` to text: `text` (grouped by
-file, optionally coloured), `json`, `sarif` (2.1.0, for code scanning), `rdjson` (reviewdog)
-and `github` (workflow commands). Nothing here reviews, reads settings or prints.
+file, optionally coloured), `json`, `sarif` (2.1.0, for code scanning), `rdjson` (reviewdog),
+`github` (workflow commands), `gitlab` (GitLab Code Quality) and `junit` (JUnit XML). Model
+and repository text is data in every one of them (`safe_text`). Nothing here reviews, reads
+settings or prints.
 """
 
 from __future__ import annotations
 
 from qwen_lsp.reporting.report import TOOL_NAME, Report, RunSummary, level_counts
 
-FORMATS = ("text", "json", "sarif", "rdjson", "github")
+FORMATS = ("text", "json", "sarif", "rdjson", "github", "gitlab", "junit")
 
 __all__ = ["FORMATS", "TOOL_NAME", "Report", "RunSummary", "level_counts", "render"]
 
@@ -36,4 +38,12 @@ def render(format: str, report: Report, *, color: bool = False) -> str:
         from qwen_lsp.reporting.github import render_github
 
         return render_github(report).commands
+    if format == "gitlab":
+        from qwen_lsp.reporting.gitlab import render_gitlab
+
+        return render_gitlab(report)
+    if format == "junit":
+        from qwen_lsp.reporting.junit import render_junit
+
+        return render_junit(report)
     raise ValueError(f"unknown report format {format!r}; expected one of {', '.join(FORMATS)}")

@@ -4,12 +4,18 @@ GitHub shows at most ten annotations of each level per step and drops the rest, 
 ten of each level become annotations and every finding goes into a Markdown table for the
 job summary (`$GITHUB_STEP_SUMMARY`), where nothing is lost. Without a summary file, every
 finding is printed as a command.
+
+Every command is one line that we write; the model's and the repository's text inside it is
+data: control characters are escaped (line breaks become GitHub's `%0A`, shown as new lines
+of the annotation), and the property and data escapes are GitHub's own (`%`, CR, LF; and `:`
+and `,` in properties), so no text can end a command early or start another.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qwen_lsp.log import escape_controls
 from qwen_lsp.model import Finding
 from qwen_lsp.reporting.report import TOOL_NAME, Report, level_counts
 
@@ -24,11 +30,18 @@ class GithubOutput:
     shown: int  # findings that became annotations
 
 
-def _data(text: str) -> str:
+def _escape(text: str) -> str:
+    # GitHub's escapes for data (the runner's ActionCommand): `%` first, then CR and LF.
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _data(text: str) -> str:
+    """A command's message: line feeds kept (as %0A), every other control escaped."""
+    return _escape(escape_controls(text, keep_lines=True))
+
+
 def _property(text: str) -> str:
+    """A property value (file, title): as data, with `:` and `,` escaped too."""
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
@@ -44,7 +57,7 @@ def command(f: Finding) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
+    return escape_controls(text.replace("|", "\\|").replace("\n", "<br>"))
 
 
 def render_github(report: Report, *, capped: bool = True) -> GithubOutput:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qwen_lsp.model import Finding
@@ -39,6 +40,47 @@ class Report:
     findings: tuple[Finding, ...]
     summary: RunSummary = field(default_factory=RunSummary)
     version: str = ""
+    # The lines of the files findings are in (without line breaks), where a format needs
+    # them: a deletion that ends at a file's last line must end inside the file.
+    file_lines: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    reviewed_files: tuple[str, ...] = ()  # every file the run reviewed (JUnit's test cases)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range of a file in 1-based lines and columns; the end column is exclusive."""
+
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+
+
+def deletion_span(
+    f: Finding, lines: Sequence[str] | None, width: Callable[[str], int] = len
+) -> Span:
+    """Where deleting `f`'s lines with their line breaks starts and ends, in columns counted
+    by `width` (UTF-8 bytes for reviewdog, UTF-16 units for SARIF).
+
+    Usually from the start of the first line to the start of the line after the last. When
+    the last line is the file's last, there is no line after it: the deletion takes the line
+    break before the first line instead, and ends at the end of the last one.
+    """
+    if lines is None or f.end_line < len(lines):
+        return Span(f.line, 1, f.end_line + 1, 1)
+    last = lines[-1] if lines else ""
+    end_column = width(last) + 1
+    if f.line > 1 and f.line - 2 < len(lines):
+        return Span(f.line - 1, width(lines[f.line - 2]) + 1, len(lines), end_column)
+    return Span(1, 1, max(len(lines), 1), end_column)
+
+
+def utf8_width(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def utf16_width(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def level_counts(findings: tuple[Finding, ...]) -> str:

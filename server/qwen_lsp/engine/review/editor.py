@@ -66,7 +66,11 @@ async def review_open_file(
         return None
     chunks = whole_file_chunks(source, path, runtime.settings.review.chunk_tokens)
     try:
-        run = await run_review(runtime, chunks, jobs=EDITOR_JOBS, on_progress=on_progress)
+        door = runtime.workspace.files_of(file) if file is not None else None
+        root = door.root if door is not None else None
+        run = await run_review(
+            runtime, chunks, jobs=EDITOR_JOBS, on_progress=on_progress, root=root
+        )
     except errors.ConfigError as exc:  # settings that keep the review from running
         runtime.tell(exc)
         return None

@@ -142,8 +142,10 @@ class Reviewer:
         jobs: int = 4,
         max_cost: float | None = None,
         on_progress: ProgressCallback | None = None,
+        root: Path | None = None,
     ) -> None:
         self.runtime = runtime
+        self.root = root  # the repository: its review instructions and its code's context
         self.jobs = max(1, jobs)
         self.max_cost = max_cost
         self.on_progress = on_progress
@@ -159,7 +161,7 @@ class Reviewer:
         run = self._run
         run.outcomes = [ChunkOutcome(chunk) for chunk in chunks]
         try:
-            templates = review_templates(self.runtime)
+            templates = review_templates(self.runtime, self.root)
         except errors.ConfigError as exc:  # a refused template: nothing may be sent
             self._stop(str(exc))
             for outcome in run.outcomes:
@@ -392,9 +394,11 @@ async def run_review(
     jobs: int = 4,
     max_cost: float | None = None,
     on_progress: ProgressCallback | None = None,
+    root: Path | None = None,
 ) -> ReviewRun:
-    """Review `chunks`; see the module docstring for what stops a run and what it records."""
-    reviewer = Reviewer(runtime, jobs=jobs, max_cost=max_cost, on_progress=on_progress)
+    """Review `chunks` (of the repository at `root`, when there is one); see the module
+    docstring for what stops a run and what it records."""
+    reviewer = Reviewer(runtime, jobs=jobs, max_cost=max_cost, on_progress=on_progress, root=root)
     return await reviewer.run(chunks)
 
 
@@ -416,10 +420,12 @@ class ModelEstimate:
     worst_cost: float  # with every answer at review.maxTokens
 
 
-def preview(runtime: Runtime, chunks: Sequence[Chunk]) -> list[ChunkPreview]:
+def preview(
+    runtime: Runtime, chunks: Sequence[Chunk], root: Path | None = None
+) -> list[ChunkPreview]:
     """What a run would send, chunk by chunk, and which answers are already cached; raises
     ConfigError when a prompt template is refused."""
-    templates = review_templates(runtime)
+    templates = review_templates(runtime, root)
     out = []
     for chunk in chunks:
         prompt = build_prompt(runtime, chunk, templates)
