@@ -71,6 +71,8 @@ _EXPORTS: dict[str, str] = {
     "git_changes": "review.diff",
     "parse_unified_diff": "review.diff",
     "MalformedAnswer": "review.answers",
+    "ChunkPreview": "review.run",
+    "ModelEstimate": "review.run",
     "Progress": "review.run",
     "ReviewRun": "review.run",
     "estimate_costs": "review.run",
@@ -91,10 +93,12 @@ __all__ = [
     "ActionTarget",
     "ChangedFile",
     "Chunk",
+    "ChunkPreview",
     "CompletionTarget",
     "DiffError",
     "FileEdit",
     "MalformedAnswer",
+    "ModelEstimate",
     "Problem",
     "Progress",
     "Prompt",
@@ -188,6 +192,8 @@ if TYPE_CHECKING:
     from qwen_lsp.engine.review.diff import ChangedFile, DiffError, git_changes, parse_unified_diff
     from qwen_lsp.engine.review.editor import ReviewedFile, review_open_file
     from qwen_lsp.engine.review.run import (
+        ChunkPreview,
+        ModelEstimate,
         Progress,
         ReviewRun,
         estimate_costs,

@@ -23,6 +23,7 @@ from qwen_lsp.errors import (
     DeadlineExceeded,
     EndpointUnavailable,
     ProviderError,
+    QuotaExhausted,
     RateLimitError,
     UnsupportedMode,
 )
@@ -46,6 +47,9 @@ __all__ = ["DashScopeProvider", "serves_raw_fim"]
 # Statuses that mean "this endpoint or model does not take this kind of request": the engine
 # probes prompt modes with them.
 _UNSUPPORTED = frozenset({400, 404, 405, 422, 501})
+# Error codes of an account that cannot pay for more requests (DashScope's error code
+# reference): an overdue account (HTTP 400) and a used-up free tier (HTTP 403).
+_QUOTA_CODES = frozenset({"Arrearage", "AllocationQuota.FreeTierOnly"})
 # What the 1.x SDK puts in `message` when an error body was an empty SSE stream.
 _EMPTY_SSE_ERROR = "Empty SSE error response"
 
@@ -250,6 +254,8 @@ class DashScopeProvider:
             text += f" {code}"
         if message:
             text += f": {self._redact(message)}"
+        if code in _QUOTA_CODES:
+            return QuotaExhausted(text, status=status)
         if status in (401, 403):
             return AuthError(text, status=status)
         if status == 429:

@@ -20,6 +20,7 @@ from qwen_lsp.errors import (
     DeadlineExceeded,
     EndpointUnavailable,
     ProviderError,
+    QuotaExhausted,
     RateLimitError,
     UnsupportedMode,
 )
@@ -128,6 +129,9 @@ class OpenAIProvider:
             message = f"{where}: HTTP {status}: {self._redact(_server_message(exc))}"
             if status in (401, 403):
                 return AuthError(message, status=status)
+            if "insufficient_quota" in (getattr(exc, "code", None), getattr(exc, "type", None)):
+                # OpenAI's 429 for an account out of credit: waiting does not help.
+                return QuotaExhausted(message, status=status)
             if status == 429:
                 return RateLimitError(message, retry_after=retry_after(exc.response.headers))
             if status in _UNSUPPORTED:
