@@ -9,7 +9,10 @@ one paid call through `engine/ask.py`, so answers are cached by everything that 
 runtime's circuit breaker sees every failure.
 
 Chunks run `jobs` at a time, and one failure policy holds for the whole run, not per chunk:
-- a chunk costs at most `ATTEMPTS` requests in all, whatever goes wrong;
+- a chunk costs at most `ATTEMPTS` requests when the endpoint fails or answers out of schema;
+  429s draw on one allowance for the whole run (`ATTEMPTS - 1` retries per chunk, shared), so a
+  storm that passes fails no chunk and one that does not stops the run at `ATTEMPTS` requests
+  per chunk in all;
 - an answer that is not the schema is asked again once, with a short repair instruction
   (`repair.py`); a second bad answer fails the chunk, not the run;
 - a 429 pauses every job for the Retry-After the endpoint asked for (a doubling backoff when it
@@ -56,7 +59,7 @@ from qwen_lsp.spend import BudgetState
 log = logging.getLogger(__name__)
 
 FEATURE = "review"
-ATTEMPTS = 3  # requests one chunk may cost in all
+ATTEMPTS = 3  # requests one chunk may cost (429s: per chunk on average, across the run)
 RATE_LIMIT_PATIENCE = 60.0  # seconds of 429s with no answer between before the run stops
 FAILURES_IN_A_ROW = 3  # endpoint failures across the run with no answer between
 DEADLINES_IN_A_ROW = 2  # requests past their deadline across the run with no answer between
@@ -176,6 +179,7 @@ class Reviewer:
         self._deadlines_in_a_row = 0
         self._reserved = 0.0  # worst-case cost of the calls in flight
         self._run = ReviewRun([], [], self.currency)
+        self._rate_limit_retries = 0  # what is left of the run's allowance
         self._tasks: list[asyncio.Task[None]] = []
         self._done = 0
         self._findings = 0
@@ -183,6 +187,7 @@ class Reviewer:
     async def run(self, chunks: Sequence[Chunk]) -> ReviewRun:
         run = self._run
         run.outcomes = [ChunkOutcome(chunk) for chunk in chunks]
+        self._rate_limit_retries = (ATTEMPTS - 1) * len(chunks)
         try:
             templates = review_templates(self.runtime)
         except errors.ConfigError as exc:  # a refused template: nothing may be sent
@@ -302,10 +307,14 @@ class Reviewer:
                 raise RunStopped(self._why(exc), after=exc) from None
             except errors.RateLimitError as exc:
                 failure = exc
-                sent_count += 1
                 self._rate_limited(exc)
-                if sent_count >= ATTEMPTS:
-                    raise
+                if self._rate_limit_retries <= 0:
+                    raise RunStopped(
+                        f"{self._why(exc).rstrip('.')}: every retry the run allows for 429s "
+                        f"({ATTEMPTS - 1} per chunk) was refused",
+                        after=exc,
+                    ) from None
+                self._rate_limit_retries -= 1
                 continue
             except errors.UnsupportedMode as exc:
                 if not self._json_mode:
