@@ -380,7 +380,8 @@ class Reviewer:
         self._failures_in_a_row += 1
         if self._failures_in_a_row >= FAILURES_IN_A_ROW:
             raise RunStopped(
-                f"{self._why(exc)}; it failed {self._failures_in_a_row} times in a row",
+                f"{self._why(exc).rstrip('.')}; it keeps failing "
+                f"({self._failures_in_a_row} times in a row)",
                 after=exc,
             )
 
