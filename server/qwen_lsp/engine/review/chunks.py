@@ -122,7 +122,15 @@ class _Costs:
     def __init__(self, doc: SourceDocument) -> None:
         self.doc = doc
         count = token_counter()
-        per_line = (count(doc.line(n) + "\n") + _LINE_NUMBER_TOKENS for n in range(doc.line_count))
+        known: dict[str, int] = {}  # blank lines, closing brackets, `return x`: counted once
+
+        def cost(line: str) -> int:
+            tokens = known.get(line)
+            if tokens is None:
+                tokens = known[line] = count(line + "\n") + _LINE_NUMBER_TOKENS
+            return tokens
+
+        per_line = (cost(doc.line(n)) for n in range(doc.line_count))
         self._sums = [0, *accumulate(per_line)]
 
     def __call__(self, first: int, last: int) -> int:
