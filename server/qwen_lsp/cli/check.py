@@ -223,7 +223,7 @@ class Work:
 
 
 class _Terminated(Exception):
-    """SIGTERM before the review began (during it, the event loop's handler takes it)."""
+    """SIGTERM outside the review (during it, the event loop's handler takes it)."""
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
@@ -256,10 +256,10 @@ def run_check(
     try:
         return _check(options, overrides, root, stdin, stdout, console, environment)
     except KeyboardInterrupt:
-        console.say("interrupted before the review began; nothing was reviewed")
+        console.say("interrupted by SIGINT before there was a report to write")
         return EXIT_INTERRUPTED + signal.SIGINT
     except _Terminated:
-        console.say("terminated before the review began; nothing was reviewed")
+        console.say("interrupted by SIGTERM before there was a report to write")
         return EXIT_INTERRUPTED + signal.SIGTERM
     finally:
         if previous is not None:
