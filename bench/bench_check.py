@@ -3,18 +3,24 @@
 - a fully cached `--check` over a 1,000-file repository: the real command, wall clock, after
   a first run filled the cache (target: at most 5 s, and no provider call);
 - first-run throughput with a fake model that takes 300 ms per answer, at `--jobs 8`: chunks
-  reviewed per second against the ideal of 8 / 0.3 s.
+  reviewed per second against the ideal of 8 / 0.3 s;
+- fail-fast, over 150 one-chunk files: an endpoint that is down (nothing listens on its port)
+  stops the run within 15 s; a hung endpoint (it accepts and never answers) ends it within two
+  request deadlines in all; a storm of 429s with Retry-After costs at most 3 requests per chunk
+  in all, whether the storm passes or never ends.
 
-Run: python bench/bench_check.py [--files N] [--latency-chunks N]
+Run: python bench/bench_check.py [--files N] [--latency-files N] [--only failfast]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -71,7 +77,9 @@ def make_repository(root: Path, files: int) -> None:
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
 
 
-def check(root: Path, env: dict[str, str], *args: str) -> tuple[float, dict]:
+def check(
+    root: Path, env: dict[str, str], *args: str, codes: tuple[int, ...] = (0, 1)
+) -> tuple[float, dict]:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "qwen_lsp", "--check", "--format", "json", *args],
@@ -82,7 +90,7 @@ def check(root: Path, env: dict[str, str], *args: str) -> tuple[float, dict]:
         check=False,
     )
     elapsed = time.perf_counter() - started
-    if done.returncode not in (0, 1):
+    if done.returncode not in codes:
         raise SystemExit(f"--check failed ({done.returncode}):\n{done.stderr}")
     return elapsed, json.loads(done.stdout)["summary"]
 
@@ -141,15 +149,120 @@ def latency_run(files: int) -> None:
         print(f"(ideal {ideal:.1f} chunks/s: {JOBS} requests always in flight)")
 
 
+FAILFAST_CHUNKS = 150
+DEADLINE_S = 5  # review.timeoutMs of the hung-endpoint run
+
+
+class FirstRequest:
+    """When the next request reaches the fake (a thread watches for it)."""
+
+    def __init__(self, fake: FakeLLM) -> None:
+        self._seen = len(fake.requests)
+        self._at = 0.0
+        self._thread = threading.Thread(target=self._watch, args=(fake,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, fake: FakeLLM) -> None:
+        if fake.wait_for_requests(timeout=600, count=self._seen + 1):
+            self._at = time.perf_counter()
+
+    def at(self) -> float:
+        self._thread.join(timeout=1)
+        return self._at
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def failfast_runs() -> None:
+    with tempfile.TemporaryDirectory() as tmp, FakeLLM(reply=ANSWER) as fake:
+        repo = Path(tmp) / "repo"
+        make_repository(repo, FAILFAST_CHUNKS)
+        env = env_for(Path(tmp), fake)
+        # Down: a port nothing listens on (connection refused at once).
+        down = dict(env, QWEN_LSP_BASE_URL=f"http://127.0.0.1:{free_port()}/v1")
+        seconds, summary = check(repo, down, "--jobs", str(JOBS), codes=(2,))
+        row(
+            f"endpoint down, {summary['chunks']} chunks: run stopped after",
+            seconds,
+            "s",
+            "<= 15 s",
+            seconds <= 15,
+        )
+        # Down behind a proxy: every request answered 503.
+        fake.fault("503")
+        seconds, summary = check(repo, env, "--jobs", str(JOBS), codes=(2,))
+        fake.clear_faults()
+        row(
+            f"endpoint answering 503, {summary['chunks']} chunks: run stopped after",
+            seconds,
+            "s",
+            "<= 15 s",
+            seconds <= 15,
+        )
+        # Hung: every request is accepted and never answered.
+        config = Path(tmp) / "user.toml"
+        config.write_text(f"[review]\ntimeoutMs = {DEADLINE_S * 1000}\n", encoding="utf-8")
+        hung_env = dict(env, QWEN_LSP_CONFIG=str(config))
+        fake.fault("hang")
+        for paths, jobs in (((), JOBS), (("pkg0/mod_0.py", "pkg0/mod_1.py"), 4), (("pkg0",), 1)):
+            first = FirstRequest(fake)
+            seconds, summary = check(repo, hung_env, "--jobs", str(jobs), *paths, codes=(2,))
+            # From the first request on: the deadlines the run spent, not its start-up.
+            deadlines = (time.perf_counter() - first.at()) / DEADLINE_S
+            row(
+                f"hung endpoint, {summary['chunks']} chunks, --jobs {jobs} ({seconds:.1f} s all)",
+                deadlines,
+                "deadlines",
+                "<= 2",
+                deadlines <= 2,
+            )
+        fake.clear_faults()
+        # A storm that never ends: every request is refused with Retry-After: 1.
+        before = len(fake.requests)
+        fake.fault("429", retry_after=1)
+        seconds, summary = check(repo, env, "--jobs", str(JOBS), codes=(2,))
+        fake.clear_faults()
+        per_chunk = (len(fake.requests) - before) / summary["chunks"]
+        row(
+            f"endless 429 storm: requests per chunk (stopped after {seconds:.1f} s)",
+            per_chunk,
+            "requests",
+            "<= 3",
+            per_chunk <= 3,
+        )
+        # A storm that passes: the first 60 requests are refused, Retry-After: 0.5.
+        before = len(fake.requests)
+        fake.fault("429", times=60, retry_after=0.5)
+        seconds, summary = check(repo, env, "--jobs", str(JOBS), codes=(0, 1, 2))
+        per_chunk = (len(fake.requests) - before) / summary["chunks"]
+        row(
+            f"429 storm of 60 refusals: requests per chunk ({summary['failed']} failed, "
+            f"{seconds:.1f} s)",
+            per_chunk,
+            "requests",
+            "<= 3",
+            per_chunk <= 3,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000, help="files in the cached run")
     parser.add_argument(
         "--latency-files", type=int, default=240, help="files in the throughput run"
     )
+    parser.add_argument("--only", choices=("cached", "latency", "failfast"), help="one part")
     args = parser.parse_args()
-    cached_run(args.files)
-    latency_run(args.latency_files)
+    if args.only in (None, "cached"):
+        cached_run(args.files)
+    if args.only in (None, "latency"):
+        latency_run(args.latency_files)
+    if args.only in (None, "failfast"):
+        failfast_runs()
 
 
 if __name__ == "__main__":

@@ -444,6 +444,17 @@ class ReviewSettings:
             "Deadline of one review request, in milliseconds.", trust="trusted-only", min=1000
         ),
     )
+    run_timeout: int = field(
+        default=1800,
+        metadata=_doc(
+            "Most seconds a whole `--check` run may take (`--timeout` overrides it); when it "
+            "is over, the run stops and reports what it finished as incomplete. A project "
+            "file may lower it, never raise it.",
+            trust="narrow-only",
+            narrow="lower",
+            min=10,
+        ),
+    )
 
 
 @dataclass(frozen=True)

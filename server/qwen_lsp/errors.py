@@ -42,6 +42,13 @@ class RateLimitError(ProviderError):
         self.retry_after = retry_after
 
 
+class QuotaExhausted(ProviderError):
+    """The account cannot pay for more requests (OpenAI's 429 `insufficient_quota`, DashScope's
+    `Arrearage`): unlike a rate limit, waiting does not help."""
+
+    kind = "quota"
+
+
 class EndpointUnavailable(ProviderError):
     """Connection refused, DNS failure, 5xx: the endpoint is down or unreachable."""
 

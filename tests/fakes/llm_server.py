@@ -81,7 +81,7 @@ OPENAI_COMPLETIONS_PATHS = ("/v1/completions", "/compatible-mode/v1/completions"
 DASHSCOPE_PATH = "/api/v1/services/aigc/text-generation/generation"
 
 # Besides these, any three-digit HTTP status ("500", "404", "503", …) is a fault kind.
-FAULT_KINDS = ("hang", "malformed", "disconnect", "truncated-sse", "refuse")
+FAULT_KINDS = ("hang", "malformed", "disconnect", "truncated-sse", "refuse", "quota")
 
 DEFAULT_REPLY = "fake completion"
 CHUNK_CHARS = 4  # small enough that every reply is really streamed in several pieces
@@ -831,6 +831,25 @@ class _Handler(BaseHTTPRequestHandler):
             }
         self._send_json(status, payload, headers)
 
+    def _send_quota_exhausted(self, wire: str) -> None:
+        """An account out of credit. OpenAI answers 429 with type and code
+        `insufficient_quota` ("You exceeded your current quota, please check your plan and
+        billing details", its error-codes guide); DashScope answers HTTP 400 with code
+        `Arrearage` ("Access denied, please make sure your account is in good standing", its
+        error code reference). Neither sends Retry-After: waiting does not help."""
+        if wire == "dashscope":
+            message = "Access denied, please make sure your account is in good standing."
+            payload: dict[str, Any] = {
+                "code": "Arrearage",
+                "message": message,
+                "request_id": self._request_id,
+            }
+            self._send_json(400, payload)
+            return
+        message = "You exceeded your current quota, please check your plan and billing details."
+        error = {"message": message, "type": "insufficient_quota", "param": None}
+        self._send_json(429, {"error": {**error, "code": "insufficient_quota"}})
+
     # -- answers -------------------------------------------------------------------------
 
     def _answer(self, wire: str, body: dict[str, Any], stream: bool) -> None:
@@ -839,6 +858,9 @@ class _Handler(BaseHTTPRequestHandler):
         kind = fault.kind if fault else None
         if kind == "refuse":
             self._drop_connection()
+            return
+        if kind == "quota":
+            self._send_quota_exhausted(wire)
             return
         if kind == "hang":
             self._wait(None)

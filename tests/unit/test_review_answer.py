@@ -50,7 +50,10 @@ def test_lines_are_numbered_from_the_chunk_start():
         ("no line", item(line=...), None, 1, 0),
         ("a line that is not a number", item(line="three"), None, 1, 0),
         ("ends before it starts", item(line=3, endLine=2), None, 1, 0),
-        ("unknown severity", item(severity="fatal"), None, 1, 0),
+        ("unknown severity", item(severity="purple"), None, 1, 0),
+        ("critical is an error", item(severity="critical"), (23, 23), 0, 0),
+        ("major is a warning", item(severity=" Major "), (23, 23), 0, 0),
+        ("trivial is info", item(severity="trivial"), (23, 23), 0, 0),
         ("no message", item(message=""), None, 1, 0),
         ("not an object", "just text", None, 1, 0),
         ("a context line", item(line=1, endLine=1), None, 0, 1),
@@ -67,6 +70,26 @@ def test_findings_are_validated(description, given, kept, malformed, outside):
         [finding] = parsed.findings
         assert (finding.line, finding.end_line) == kept
         assert finding.path == "src/app.py"
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("critical", "error"),
+        ("HIGH", "error"),
+        ("blocker", "error"),
+        ("medium", "warning"),
+        ("major", "warning"),
+        ("low", "info"),
+        ("minor", "info"),
+        ("trivial", "info"),
+        ("note", "info"),
+        ("warning", "warning"),
+    ],
+)
+def test_severities_in_other_words_keep_their_level(written, meant):
+    parsed = parse_answer(json.dumps({"findings": [item(severity=written)]}), CHUNK)
+    assert [f.severity for f in parsed.findings] == [meant]
 
 
 def test_a_fenced_suggestion_is_unwrapped_and_the_fingerprint_ignores_line_numbers():

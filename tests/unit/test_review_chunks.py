@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from qwen_lsp.context.budget import estimate_tokens
+import argparse
+import asyncio.base_events
+import inspect
+import json.decoder
+import textwrap
+
+import pytest
+
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.review.chunks import changed_chunks, whole_file_chunks
+from qwen_lsp.context.tokenizer import qwen_token_counter
+from qwen_lsp.engine.review.chunks import changed_chunks, token_counter, whole_file_chunks
+from qwen_lsp.engine.review.prompt import numbered
 
 
 def functions(count: int, body_lines: int = 3) -> str:
@@ -35,8 +44,9 @@ def test_chunks_cover_every_line_once_within_budget_and_cut_between_functions():
     assert len(chunks) > 5
     covered = [line for c in chunks for line in range(c.start, c.end + 1)]
     assert covered == list(range(1, len(text.rstrip("\n").split("\n")) + 1))
+    count = token_counter()
     for chunk in chunks:
-        assert sum(estimate_tokens(line) + 2 for line in chunk.lines) <= 600
+        assert count(numbered(chunk)) <= 600 * 1.02
     # Every cut falls just before a function (blank lines travel with the function below).
     tops = starts_of_functions(text)
     for chunk in chunks[1:]:
@@ -102,3 +112,26 @@ def test_a_change_bigger_than_the_budget_is_chunked_like_a_file():
     chunks = changed_chunks(doc, "m.py", [(1, last)], 700)
     assert len(chunks) > 3
     assert all(c.review == ((c.start, c.end),) for c in chunks)
+
+
+# Real code: modules of the standard library, in the shapes review meets (long classes, dense
+# expressions, docstrings), and the same code as JavaScript-like text without a grammar.
+REAL_CODE = [
+    ("argparse.py", "python", inspect.getsource(argparse)),
+    ("base_events.py", "python", inspect.getsource(asyncio.base_events)),
+    ("decoder.py", "python", inspect.getsource(json.decoder)),
+    ("notes.txt", None, textwrap.dedent(inspect.getsource(asyncio.base_events))),
+]
+
+
+@pytest.mark.parametrize("budget", [400, 1500, 3000])
+@pytest.mark.parametrize(("path", "language", "text"), REAL_CODE, ids=[c[0] for c in REAL_CODE])
+def test_chunks_of_real_code_stay_within_the_budget_by_qwens_tokenizer(
+    path: str, language: str | None, text: str, budget: int
+):
+    exact = qwen_token_counter()
+    assert exact is not None, "the Qwen vocabulary ships with the dashscope dependency"
+    chunks = whole_file_chunks(SourceDocument(text, language), path, budget)
+    assert len(chunks) > 1
+    worst = max(exact(numbered(c)) / budget for c in chunks if len(c.lines) > 1)
+    assert worst <= 1.02, f"a chunk of {path} is {worst:.0%} of its budget"

@@ -5,24 +5,39 @@ reads them through the workspace's door (`context/files.py`: a committed link to
 the repository, into .git/ or to an ignored or secret file is named once on stderr and never
 read), cuts them into chunks, runs the review engine with `--jobs` requests at a time, drops
 what the baseline accepted, writes the report (`--format`, `--output`) and says on stderr
-what the run cost and what the cache saved. Progress goes to stderr: a bar on a terminal, a
-line every tenth of the work in a CI log. `--dry-run` shows what would be sent and its price
-on every model of the price table, and sends nothing. Exit codes: 0 nothing at or above the
-fail level, 1 findings, 2 a usage, settings or provider problem (the report is still written
-with what was reviewed), or a path outside the folder it runs in.
+what the run cost and what the cache saved. Paths are relative to the repository root (the
+folder holding `.git`) wherever the command runs, so reports and cache keys do not depend on
+the folder it was started in; paths given on the command line are relative to that folder.
+Progress goes to stderr: a bar on a terminal, a line every tenth of the work in a CI log.
+`--dry-run` shows what would be sent and its price on every model of the price table (as JSON
+with `--format json`), and sends nothing.
+
+It never reports a clean run it did not make: a path that does not exist, an invalid setting,
+or a run that did not review every chunk (a failing endpoint, `--timeout`, a signal) exits 2,
+and the report written with what finished says it is incomplete. SIGINT and SIGTERM end the
+run there: the report is written and the exit code is 130 or 143. Exit codes: 0 nothing at or
+above the fail level, 1 findings, 2 a usage, settings or provider problem or an incomplete
+review (whatever it found), 130/143 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
+import json
+import os
+import re
+import signal
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from qwen_lsp import __version__, errors
-from qwen_lsp.cli import EXIT_FINDINGS, EXIT_OK, EXIT_PROBLEM
+from qwen_lsp.cli import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEM
 from qwen_lsp.config import CheckEnvironment, check_environment, load_settings, project_root
 from qwen_lsp.context.files import BINARY, Refusal, WorkspaceFiles
 from qwen_lsp.context.languages import language_for
@@ -30,8 +45,10 @@ from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine import (
     ChangedFile,
     Chunk,
+    ChunkPreview,
     DiffError,
     MalformedAnswer,
+    ModelEstimate,
     Progress,
     ReviewRun,
     Runtime,
@@ -56,6 +73,15 @@ from qwen_lsp.storage import write_text_no_follow
 FAIL_LEVELS = (*SEVERITIES, "none")
 DEFAULT_BASELINE = ".qwen-lsp-baseline.json"
 MAX_JOBS = 64
+DRY_RUN_FORMATS = ("text", "json")
+# Settings problems that mean a value was invalid and replaced or dropped (not a setting the
+# folder's trust level refused): a review run on defaults it was not given is not the review
+# that was asked for.
+_INVALID_SETTING = re.compile(
+    r"(^|: )setting '[^']*': .*; (using the default|using defaults|ignored)$"
+    r"|^unknown setting '"
+    r"|^config file .*; ignoring it$"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -109,6 +135,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"write the findings to the baseline file (default {DEFAULT_BASELINE}) and exit 0",
     )
     group.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="end the run after SECONDS and report what finished as incomplete "
+        "(default: review.runTimeout, 1800)",
+    )
+    group.add_argument(
         "--max-cost",
         dest="max_cost",
         type=float,
@@ -131,6 +164,7 @@ class CheckOptions:
     max_cost: float | None = None
     staged: bool = False
     pre_commit: bool = False
+    timeout: float | None = None  # seconds; None: review.runTimeout
 
 
 def options_from(args: argparse.Namespace) -> CheckOptions:
@@ -142,6 +176,11 @@ def options_from(args: argparse.Namespace) -> CheckOptions:
         raise ValueError(f"--max-cost must not be negative, got {args.max_cost:g}")
     if sum((args.diff is not None, bool(args.staged), bool(args.pre_commit))) > 1:
         raise ValueError("give one of --diff, --staged and --pre-commit")
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+    if args.dry_run and (args.format or "text") not in DRY_RUN_FORMATS:
+        raise ValueError(f"--dry-run writes {' or '.join(DRY_RUN_FORMATS)}, not {args.format}")
     return CheckOptions(
         paths=(*(args.check or ()), *(args.paths or ())),
         diff=args.diff,
@@ -155,6 +194,7 @@ def options_from(args: argparse.Namespace) -> CheckOptions:
         max_cost=args.max_cost,
         staged=bool(args.staged),
         pre_commit=bool(args.pre_commit),
+        timeout=timeout,
     )
 
 
@@ -215,6 +255,23 @@ class Work:
     texts: dict[str, str] = field(default_factory=dict)
 
 
+class _Terminated(Exception):
+    """SIGTERM outside the review (during it, the event loop's handler takes it)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+@dataclass
+class _Places:
+    """Where a run is: `root` the repository root every path is relative to, `cwd` the folder
+    it was started in (paths the user typed are relative to it)."""
+
+    root: Path
+    cwd: Path
+
+
 def run_check(
     options: CheckOptions,
     overrides: dict[str, Any],
@@ -225,91 +282,184 @@ def run_check(
     stderr: TextIO | None = None,
     environment: CheckEnvironment | None = None,
 ) -> int:
-    root = (root or Path.cwd()).resolve()
-    stdout = stdout or sys.stdout
     console = Console(stderr or sys.stderr)
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: no SIGTERM handler of ours
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _check(options, overrides, root, stdin, stdout, console, environment)
+    except KeyboardInterrupt:
+        console.say("interrupted by SIGINT before there was a report to write")
+        return EXIT_INTERRUPTED + signal.SIGINT
+    except _Terminated:
+        console.say("interrupted by SIGTERM before there was a report to write")
+        return EXIT_INTERRUPTED + signal.SIGTERM
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _check(
+    options: CheckOptions,
+    overrides: dict[str, Any],
+    root: Path | None,
+    stdin: TextIO | None,
+    stdout: TextIO | None,
+    console: Console,
+    environment: CheckEnvironment | None,
+) -> int:
+    cwd = (root or Path.cwd()).resolve()
+    places = _Places(project_root(cwd), cwd)
+    stdout = stdout or sys.stdout
     environment = environment or check_environment()
     options = _for_pre_commit(options, environment)
-    loaded = load_settings(root, roots=(project_root(root),), cli=overrides)
+    loaded = load_settings(cwd, roots=(places.root,), cli=overrides)
     for problem in loaded.problems:
         console.say(problem)
+    invalid = [p for p in loaded.problems if _INVALID_SETTING.search(p)]
+    if invalid:
+        console.say(
+            f"{len(invalid)} invalid setting{'s' if len(invalid) != 1 else ''} (above): "
+            "--check does not run on defaults it was not given; fix the settings"
+        )
+        return EXIT_PROBLEM
     baseline: frozenset[str] = frozenset()
     if options.baseline and not options.write_baseline:
         try:
-            baseline = load_baseline(root / options.baseline)
+            baseline = load_baseline(cwd / options.baseline)
         except BaselineError as exc:
             console.say(str(exc))
             return EXIT_PROBLEM
     runtime = Runtime(loaded, show=console.say)
-    outcome = asyncio.run(_run(runtime, options, root, stdin or sys.stdin, stdout, console))
+    outcome = asyncio.run(_run(runtime, options, places, stdin or sys.stdin, stdout, console))
     if outcome is None:
         return EXIT_PROBLEM
-    run, work = outcome
+    run, work, signalled = outcome
     if run is None:
         return EXIT_OK  # a dry run
-    return _finish(run, work, options, baseline, root, stdout, console, environment, runtime)
+    code = _finish(run, work, options, baseline, places, stdout, console, environment, runtime)
+    return EXIT_INTERRUPTED + signalled if signalled is not None else code
 
 
 async def _run(
     runtime: Runtime,
     options: CheckOptions,
-    root: Path,
+    places: _Places,
     stdin: TextIO,
     stdout: TextIO,
     console: Console,
-) -> tuple[ReviewRun | None, Work] | None:
-    """The review (None for a dry run), or None when there was nothing to be had."""
+) -> tuple[ReviewRun | None, Work, int | None] | None:
+    """The review (None for a dry run) and the signal that ended it, or None when there was
+    nothing to be had."""
     try:
-        work = _collect(options, runtime, root, stdin, console)
+        work = _collect(options, runtime, places, stdin, console)
         if work is None:
             return None
         if options.dry_run:
             try:
-                _dry_run(runtime, work, stdout, root)
+                _dry_run(runtime, work, options, places, stdout, console)
             except errors.ConfigError as exc:  # a refused prompt template
                 console.say(str(exc).removeprefix("qwen-lsp: "))
                 return None
-            return None, work
+            except OSError as exc:
+                console.say(f"cannot write the estimate: {exc.strerror or exc}")
+                return None
+            return None, work, None
         if not work.chunks:
             console.say("nothing to review")
-        run = await run_review(
-            runtime,
-            work.chunks,
-            jobs=options.jobs,
-            max_cost=options.max_cost,
-            on_progress=console.progress,
-            root=root,
-        )
-        return run, work
+        with _stopper(options.timeout or runtime.settings.review.run_timeout) as stopper:
+            run = await run_review(
+                runtime,
+                work.chunks,
+                jobs=options.jobs,
+                max_cost=options.max_cost,
+                on_progress=console.progress,
+                root=places.root,
+                stop=stopper.stop,
+            )
+        return run, work, stopper.signalled
     finally:
         await runtime.aclose()  # waits for the cache writes and the ledger
 
 
+class _Stopper:
+    """What ends a run early from outside: SIGINT, SIGTERM, and the whole-run time limit."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self.stop: asyncio.Future[str] = loop.create_future()
+        self.signalled: int | None = None
+        self.timer = loop.call_later(
+            timeout,
+            self._end,
+            f"--timeout {timeout:g} s reached (review.runTimeout or --timeout sets it)",
+        )
+
+    def _end(self, reason: str) -> None:
+        if not self.stop.done():
+            self.stop.set_result(reason)
+
+    def on_signal(self, signum: int) -> None:
+        if self.signalled is None:
+            self.signalled = signum
+        self._end(f"interrupted by {signal.Signals(signum).name}")
+
+
+@contextlib.contextmanager
+def _stopper(timeout: float) -> Iterator[_Stopper]:
+    loop = asyncio.get_running_loop()
+    stopper = _Stopper(loop, timeout)
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stopper.on_signal, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # no signal handlers here (Windows, a thread): Ctrl-C ends the process
+    try:
+        yield stopper
+    finally:
+        stopper.timer.cancel()
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+        if not stopper.stop.done():
+            stopper.stop.cancel()
+
+
 def _collect(
-    options: CheckOptions, runtime: Runtime, root: Path, stdin: TextIO, console: Console
+    options: CheckOptions, runtime: Runtime, places: _Places, stdin: TextIO, console: Console
 ) -> Work | None:
     """The chunks to review, or None after saying why there are none to be had."""
     settings = runtime.settings
+    root = places.root
     files = runtime.workspace.files(root)
+    paths: list[str] = []
     for given in options.paths:
-        if files.relative(given) is None:
+        full = os.path.normpath(os.path.join(places.cwd, given))
+        relative = files.relative(full)
+        if relative is None:
             console.say(f"{given} is outside {root}: run --check in a folder that holds it")
             return None
+        if not os.path.lexists(full):
+            console.say(f"{given}: no such file or folder")
+            return None
+        paths.append(relative or ".")
+    if not paths and places.cwd != root:
+        paths = [files.relative(places.cwd) or "."]  # started in a subfolder: review it
     changes: dict[str, ChangedFile] | None = None
     whole: set[str] = set()  # files reviewed whole although the run reviews changes
-    paths = list(options.paths)
+    named = list(paths)
     if options.diff is not None or options.staged or options.pre_commit:
         try:
             found = _changes(options, paths, root, stdin)
         except DiffError as exc:
             console.say(str(exc))
             return None
-        changes = {c.path: c for c in found if _under(c.path, options.paths)}
+        changes = {c.path: c for c in found if _under(c.path, tuple(paths))}
         paths = list(changes)
         if options.pre_commit:
             # pre-commit names the files to check; one with nothing staged was named on
             # purpose (run --all-files, run --files): it is reviewed whole, not skipped.
-            whole = {p for p in options.paths if p not in changes and (root / p).is_file()}
+            whole = {p for p in named if p not in changes and (root / p).is_file()}
             if whole:
                 console.say(f"{len(whole)} named files have nothing staged: reviewed whole")
             paths += sorted(whole)
@@ -416,7 +566,7 @@ def _finish(
     work: Work,
     options: CheckOptions,
     baseline: frozenset[str],
-    root: Path,
+    places: _Places,
     stdout: TextIO,
     console: Console,
     environment: CheckEnvironment,
@@ -427,7 +577,9 @@ def _finish(
     _say_cost(summary, work, console)
     problem = _problem(run, console, runtime)
     if options.write_baseline:
-        target = root / (options.baseline or DEFAULT_BASELINE)
+        target = (
+            places.cwd / options.baseline if options.baseline else places.root / DEFAULT_BASELINE
+        )
         if problem:
             console.say(f"{target} not written: the review is incomplete")
             return EXIT_PROBLEM
@@ -451,7 +603,7 @@ def _finish(
         reviewed_files=tuple(dict.fromkeys(c.path for c in work.chunks)),
     )
     try:
-        _write_report(report, options, root, stdout, console, environment)
+        _write_report(report, options, places.cwd, stdout, console, environment)
     except OSError as exc:
         console.say(f"cannot write the report: {exc}")
         return EXIT_PROBLEM
@@ -555,8 +707,83 @@ def _explain(runtime: Runtime, exc: Exception) -> str:
 # -- dry run ---------------------------------------------------------------------------------
 
 
-def _dry_run(runtime: Runtime, work: Work, out: TextIO, root: Path) -> None:
-    previews = preview(runtime, work.chunks, root)
+def _dry_run(
+    runtime: Runtime,
+    work: Work,
+    options: CheckOptions,
+    places: _Places,
+    stdout: TextIO,
+    console: Console,
+) -> None:
+    previews = preview(runtime, work.chunks, places.root)
+    estimates = estimate_costs(runtime, previews)
+    if options.format == "json":
+        text = json.dumps(_dry_run_json(runtime, work, previews, estimates), indent=2) + "\n"
+    else:
+        text = _dry_run_text(runtime, work, previews, estimates)
+    if options.output:
+        target = places.cwd / options.output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_text_no_follow(target, text)
+        console.say(f"estimate written to {target}")
+    else:
+        stdout.write(text)
+        stdout.flush()
+
+
+def _dry_run_json(
+    runtime: Runtime,
+    work: Work,
+    previews: list[ChunkPreview],
+    estimates: list[ModelEstimate],
+) -> dict[str, Any]:
+    """The estimate for a machine: what would be sent, and its price on every model."""
+    to_send = [p for p in previews if not p.cached]
+    model = runtime.settings.resolved_chat_model
+    table = runtime.ledger.prices
+    configured = table.price(model)
+    return {
+        "version": 1,
+        "dryRun": True,
+        "files": work.files,
+        "chunks": len(previews),
+        "toSend": len(to_send),
+        "cached": len(previews) - len(to_send),
+        "inputTokens": sum(p.input_tokens for p in to_send),
+        "maxOutputTokensPerChunk": runtime.settings.review.max_tokens,
+        "chatModel": model,
+        "pricesDate": table.date,
+        "costs": [
+            {
+                "model": e.model,
+                "currency": e.currency,
+                "inputCost": round(e.input_cost, 6),
+                "worstCost": round(e.worst_cost, 6),
+                "configured": configured is not None and configured is table.prices[e.model],
+            }
+            for e in estimates
+        ],
+        "perChunk": [
+            {
+                "path": p.chunk.path,
+                "start": p.chunk.start,
+                "end": p.chunk.end,
+                "reviewedLines": p.chunk.reviewed_lines,
+                "inputTokens": p.input_tokens,
+                "cached": p.cached,
+            }
+            for p in previews
+        ],
+    }
+
+
+def _dry_run_text(
+    runtime: Runtime,
+    work: Work,
+    previews: list[ChunkPreview],
+    estimates: list[ModelEstimate],
+) -> str:
+    out = io.StringIO()
     print("qwen-lsp --check --dry-run: nothing is sent.", file=out)
     for p in previews:
         chunk = p.chunk
@@ -586,7 +813,7 @@ def _dry_run(runtime: Runtime, work: Work, out: TextIO, root: Path) -> None:
     print(
         f"\n{'model':<24} {'input cost':>16} {'at most':>16}   (prices of {table.date})", file=out
     )
-    for estimate in estimate_costs(runtime, previews):
+    for estimate in estimates:
         mark = " *" if table.price(model) is table.prices[estimate.model] else ""
         print(
             f"{estimate.model + mark:<24} {estimate.input_cost:>12.4f} {estimate.currency} "
@@ -597,3 +824,4 @@ def _dry_run(runtime: Runtime, work: Work, out: TextIO, root: Path) -> None:
         print(f"(no price is known for {model}, the configured chatModel)", file=out)
     else:
         print(f"* the configured chatModel ({model})", file=out)
+    return out.getvalue()

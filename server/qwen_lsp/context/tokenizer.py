@@ -4,8 +4,9 @@ Qwen2.5/Qwen3-Coder use the Qwen BPE (151,643 merges, the pre-tokenizer pattern 
 dashscope package ships that vocabulary as `resources/qwen.tiktoken`, and tiktoken (one of
 its dependencies) runs it. Both come with qwen-lsp's own dependencies, so counts are exact
 offline; this module finds the file without importing dashscope (which costs half a second).
-Loading takes about 0.3 s and 40 MB, so only the prompt inspector and the benchmarks count
-exactly; per-keystroke budgets use `budget.estimate_tokens`, whose error against this
+Loading takes about 0.3 s and 40 MB, so only the prompt inspector, review chunks (whose
+budget a review must keep) and the benchmarks count exactly; per-keystroke budgets use
+`budget.estimate_tokens`, whose error against this
 tokenizer is stated in its docstring. The special tokens of the coder models
 (`<|fim_prefix|>`, `<|file_sep|>`, ...) count one token each.
 """
@@ -68,6 +69,8 @@ def qwen_token_counter() -> Callable[[str], int] | None:
         return None
 
     def count(text: str) -> int:
+        if "<|" not in text:  # no special token: one encoding (the common case, and faster)
+            return len(encoding.encode_ordinary(text))
         parts = _SPECIAL.split(text)  # the text between special tokens, each encoded apart
         return len(parts) - 1 + sum(len(encoding.encode_ordinary(part)) for part in parts if part)
 

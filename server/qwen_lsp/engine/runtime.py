@@ -198,6 +198,8 @@ class Runtime:
                 f"qwen-lsp: {where} refused the API key (HTTP {exc.status or 401}); "
                 f"check that it is valid{region}. Nothing is sent until the settings change."
             )
+        if isinstance(exc, errors.QuotaExhausted):
+            return f"qwen-lsp: {where} says the account's quota is exhausted: {exc}"
         if isinstance(exc, errors.RateLimitError):
             wait = f"; pausing for {exc.retry_after:g} s" if exc.retry_after else ""
             return f"qwen-lsp: {where} is rate limiting requests{wait}."

@@ -168,7 +168,7 @@ class DashScopeProvider:
         detail = self._redact(message or "")
         if code:
             detail = f"{code}: {detail}" if detail else code
-        return refusal(status, detail, self._where(), retry_in=retry_after(headers))
+        return refusal(status, detail, self._where(), retry_in=retry_after(headers), code=code)
 
     def _map_error(self, exc: Exception) -> ProviderError:
         """Translate what either SDK generation (or its HTTP library) raised, once."""

@@ -260,11 +260,13 @@ class OpenAIProvider:
             detail = type(cause).__name__ if cause is not None else "connection error"
             return EndpointUnavailable(f"{where}: cannot reach the endpoint ({detail})")
         if isinstance(exc, openai.APIStatusError):
+            code = getattr(exc, "code", None) or getattr(exc, "type", None)
             return refusal(
                 exc.status_code,
                 self._redact(_server_message(exc)),
                 where,
                 retry_in=retry_after(exc.response.headers),
+                code=code if isinstance(code, str) else None,
             )
         if isinstance(exc, (ValueError, openai.APIResponseValidationError)):
             # json.JSONDecodeError is a ValueError: a malformed body or SSE data line.

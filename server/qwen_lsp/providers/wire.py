@@ -23,6 +23,7 @@ from qwen_lsp.errors import (
     EndpointUnavailable,
     PromptTooLong,
     ProviderError,
+    QuotaExhausted,
     RateLimitError,
     UnsupportedMode,
 )
@@ -119,12 +120,25 @@ def wire_message(message: Message) -> dict[str, Any]:
     return wire
 
 
+# Error codes of an account that cannot pay for more requests: DashScope's overdue account
+# (HTTP 400 "Arrearage") and used-up free tier (HTTP 403), OpenAI's `insufficient_quota` (a
+# 429 that waiting does not cure); each provider's error code reference.
+QUOTA_CODES = frozenset({"Arrearage", "AllocationQuota.FreeTierOnly", "insufficient_quota"})
+
+
 def refusal(
-    status: int, message: str, where: str, *, retry_in: float | None = None
+    status: int,
+    message: str,
+    where: str,
+    *,
+    retry_in: float | None = None,
+    code: str | None = None,
 ) -> ProviderError:
-    """The error an HTTP failure is, from its status and (for 400/422) its message. `message`
-    must already be redacted."""
+    """The error an HTTP failure is, from its status, the provider's error `code` and (for
+    400/422) its message. `message` must already be redacted."""
     text = f"{where}: HTTP {status}: {message}" if message else f"{where}: HTTP {status}"
+    if code in QUOTA_CODES:
+        return QuotaExhausted(text, status=status)
     if status in (401, 403):
         return AuthError(text, status=status)
     if status == 429:

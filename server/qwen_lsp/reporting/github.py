@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from qwen_lsp.log import escape_controls
 from qwen_lsp.model import Finding
-from qwen_lsp.reporting.report import TOOL_NAME, Report, level_counts
+from qwen_lsp.reporting.report import TOOL_NAME, Report, headline
 
 ANNOTATIONS_PER_LEVEL = 10  # GitHub's cap per step for each of error, warning and notice
 _COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -71,7 +71,7 @@ def render_github(report: Report, *, capped: bool = True) -> GithubOutput:
             commands.append(command(f))
     hidden = len(report.findings) - len(commands)
     rows = [
-        f"### {TOOL_NAME} review: {level_counts(report.findings)}",
+        f"### {TOOL_NAME} review: {headline(report)}",
         "",
     ]
     if hidden:

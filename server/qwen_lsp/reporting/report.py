@@ -94,3 +94,15 @@ def level_counts(findings: tuple[Finding, ...]) -> str:
             parts.append(f"{count} {severity if count == 1 else plural}")
     noun = "finding" if len(findings) == 1 else "findings"
     return f"{len(findings)} {noun} ({', '.join(parts)})"
+
+
+def headline(report: Report) -> str:
+    """What a report's last line (or title) says: the findings, and for a run that did not
+    review everything how much it did review, never a bare "no findings"."""
+    summary = report.summary
+    counts = level_counts(report.findings)
+    if summary.complete:
+        return counts
+    reviewed = summary.chunks - summary.failed - summary.skipped
+    found = counts if report.findings else "0 findings"
+    return f"INCOMPLETE: reviewed {reviewed} of {summary.chunks} chunks; {found} in those"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from qwen_lsp.reporting.report import Report, level_counts
+from qwen_lsp.reporting.report import Report, headline
 from qwen_lsp.reporting.safe_text import code_line, one_line
 
 _COLORS = {"error": "31", "warning": "33", "info": "36"}  # red, yellow, cyan
@@ -39,5 +39,5 @@ def render_text(report: Report, *, color: bool = False) -> str:
         lines.append("")
     files = len({f.path for f in findings})
     tail = f" in {files} file{'s' if files != 1 else ''}" if findings else ""
-    lines.append(level_counts(findings) + tail)
+    lines.append(headline(report) + (tail if report.summary.complete else ""))
     return "\n".join(lines) + "\n"

@@ -1,5 +1,7 @@
 """The review answer: the JSON schema's findings read out of a model's answer, checked and
-mapped to file lines; malformed findings and ones outside the lines under review are counted."""
+mapped to file lines; malformed findings and ones outside the lines under review are counted.
+Models name severities in their own words ("critical", "major", "low"): the usual ones are
+mapped to the schema's three, so a serious finding is never dropped for its spelling."""
 
 from __future__ import annotations
 
@@ -11,16 +13,34 @@ from typing import Any
 
 from qwen_lsp import errors
 from qwen_lsp.engine.review.chunks import Chunk
-from qwen_lsp.model import SEVERITIES, Finding
+from qwen_lsp.model import SEVERITIES, Finding, Generation
 from qwen_lsp.postprocess.answers import code_from_answer
 
 _FENCED_JSON = re.compile(r"```(?:json)?\s*\n(.*?)\n?```", re.DOTALL)
 
 
 class MalformedAnswer(errors.BadResponse):
-    """The model answered, but not with the review answer schema."""
+    """The model answered, but not with the review answer schema. `generation`: that answer,
+    when the review needs it (to ask again, and to count what it cost)."""
 
     kind = "bad-review-answer"
+    generation: Generation | None = None
+
+
+# Severity words models use besides the schema's, by the schema's level they mean.
+SEVERITY_ALIASES = {
+    **dict.fromkeys(("critical", "high", "blocker", "fatal", "severe", "err"), "error"),
+    **dict.fromkeys(("medium", "major", "moderate", "warn"), "warning"),
+    **dict.fromkeys(("low", "minor", "trivial", "note", "information", "hint", "style"), "info"),
+}
+
+
+def severity_of(value: Any) -> str | None:
+    """The schema's severity for what a model wrote, or None when it is not one we know."""
+    if not isinstance(value, str):
+        return None
+    word = value.strip().lower()
+    return word if word in SEVERITIES else SEVERITY_ALIASES.get(word)
 
 
 # -- the answer ------------------------------------------------------------------------------
@@ -92,15 +112,14 @@ def _finding(item: Any, chunk: Chunk) -> Finding | str | None:
         return None
     line = _whole_number(item.get("line"))
     end = _whole_number(item.get("endLine", item.get("line")))
-    severity = item.get("severity")
-    severity = severity.lower() if isinstance(severity, str) else None
+    severity = severity_of(item.get("severity"))
     message = item.get("message")
     rule = item.get("rule") or "review"
     if (
         line is None
         or end is None
         or end < line
-        or severity not in SEVERITIES
+        or severity is None
         or not isinstance(message, str)
         or not message.strip()
         or not isinstance(rule, str)

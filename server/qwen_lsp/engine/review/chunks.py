@@ -6,14 +6,17 @@ chunks within the budget. Where a chunk ends is decided by the content of the un
 cut, not by how much came before it, so an edit near the top of a file changes the chunks
 around the edit and leaves the later ones identical: their answers stay in the cache.
 A changed hunk (`--diff`) is reviewed inside its enclosing function or class, which the model
-sees as context; only the hunk's lines are under review. Lines here are 0-based inside the
+sees as context; only the hunk's lines are under review. The budget counts the code as the
+prompt shows it (each line with its number) in Qwen's own tokens, with the tokenizer that
+ships with the dashscope package when it is installed (`context/tokenizer.py`), else with the
+estimate of `context/budget.py`. Lines here are 0-based inside the
 module and 1-based on a `Chunk`, as the review answer schema numbers them.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -21,6 +24,7 @@ from tree_sitter import Node
 
 from qwen_lsp.context.budget import estimate_tokens
 from qwen_lsp.context.parsing import SourceDocument
+from qwen_lsp.context.tokenizer import qwen_token_counter
 
 LineRange = tuple[int, int]  # first and last line, both included
 
@@ -65,8 +69,10 @@ DEFINITIONS = frozenset(
     }
 )
 
-# Each numbered line costs its number and separator on top of its code.
-_LINE_NUMBER_TOKENS = 2
+# Each numbered line costs its number and separator ("123 | ") on top of its code: Qwen
+# splits numbers into digits, so up to 3 digits and " |" and the space, for chunks of fewer than
+# 1,000 lines; the padding of shorter numbers merges into one token.
+_LINE_NUMBER_TOKENS = 4
 # A chunk may end once it holds this share of the budget, at a unit whose content says so.
 _MIN_FILL = 4
 _CUT_EVERY = 3  # about one unit in three ends a chunk, once the chunk is full enough
@@ -104,14 +110,27 @@ class Chunk:
         return sum(last - first + 1 for first, last in self.review)
 
 
+def token_counter() -> Callable[[str], int]:
+    """Qwen's exact token count when its tokenizer is installed, else the estimate."""
+    return qwen_token_counter() or estimate_tokens
+
+
 class _Costs:
-    """Estimated tokens of any line range of a document, from prefix sums over its lines."""
+    """Tokens of any line range of a document as the prompt numbers it, from prefix sums over
+    its lines."""
 
     def __init__(self, doc: SourceDocument) -> None:
         self.doc = doc
-        per_line = (
-            estimate_tokens(doc.line(n)) + _LINE_NUMBER_TOKENS for n in range(doc.line_count)
-        )
+        count = token_counter()
+        known: dict[str, int] = {}  # blank lines, closing brackets, `return x`: counted once
+
+        def cost(line: str) -> int:
+            tokens = known.get(line)
+            if tokens is None:
+                tokens = known[line] = count(line + "\n") + _LINE_NUMBER_TOKENS
+            return tokens
+
+        per_line = (cost(doc.line(n)) for n in range(doc.line_count))
         self._sums = [0, *accumulate(per_line)]
 
     def __call__(self, first: int, last: int) -> int:

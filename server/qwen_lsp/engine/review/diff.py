@@ -5,6 +5,10 @@
 REF, not with commits REF gained since), working tree included. A patch given on standard
 input is parsed the same way and its new side is read from the working tree. Removed lines
 have no new side and are not reviewed.
+
+Nothing is guessed: a REF git does not know, or a merge base missing (a shallow clone, as CI
+checkouts are by default, or unrelated histories) is an error naming the ref and saying how to
+fetch the history, never a diff against something else.
 """
 
 from __future__ import annotations
@@ -99,6 +103,31 @@ def _ranges(lines: list[int]) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+_FETCH_HINT = (
+    "Fetch the history: in GitHub Actions give actions/checkout `fetch-depth: 0`; elsewhere "
+    "run `git fetch --unshallow` (or fetch the branch: `git fetch origin <branch>`)."
+)
+
+
+def _succeeds(args: Sequence[str], cwd: Path) -> bool:
+    try:
+        _git(args, cwd)
+    except DiffError:
+        return False
+    return True
+
+
+def _unknown_ref(ref: str, cwd: Path, shallow: bool) -> str:
+    """Why `ref` cannot be found, and what to do about it."""
+    message = f"--diff {ref}: git knows no commit named {ref!r}"
+    remote = f"origin/{ref}"
+    if "/" not in ref and _succeeds(["rev-parse", "--verify", "--quiet", remote], cwd):
+        return f"{message}; did you mean {remote}? (a CI checkout has only the remote branch)"
+    if shallow:
+        return f"{message} in this shallow clone. {_FETCH_HINT}"
+    return f"{message}. If it is a branch of the remote, fetch it: `git fetch origin {ref}`."
+
+
 def _git(args: Sequence[str], cwd: Path) -> str:
     try:
         done = subprocess.run(
@@ -122,15 +151,30 @@ def _git(args: Sequence[str], cwd: Path) -> str:
 
 
 def git_changes(ref: str, paths: Sequence[str], cwd: Path) -> list[ChangedFile]:
-    """Lines changed in the working tree since `ref` (its merge base with HEAD), under `paths`."""
+    """Lines changed in the working tree since `ref` (its merge base with HEAD), under `paths`
+    (relative to `cwd`, the repository root)."""
     if ref.startswith("-"):
         raise DiffError(f"{ref!r} is not a git revision")
+    _git(["rev-parse", "--git-dir"], cwd)  # not a repository: git's own words say so
+    shallow = _git(["rev-parse", "--is-shallow-repository"], cwd).strip() == "true"
+    if not _succeeds(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd):
+        raise DiffError(_unknown_ref(ref, cwd, shallow))
+    if not _succeeds(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd):
+        raise DiffError(f"--diff {ref}: this repository has no commit yet (HEAD)")
     try:
-        base = _git(["merge-base", ref, "HEAD"], cwd).strip() or ref
+        base = _git(["merge-base", ref, "HEAD"], cwd).strip()
     except DiffError:
-        # Unrelated histories, or a ref that is a tree-ish but no commit: compare with it.
-        _git(["rev-parse", "--verify", "--quiet", ref + "^{tree}"], cwd)
-        base = ref
+        base = ""
+    if not base:
+        if shallow:
+            raise DiffError(
+                f"--diff {ref}: the common ancestor of {ref} and HEAD is not in this shallow "
+                f"clone, so the lines changed since {ref} cannot be known. {_FETCH_HINT}"
+            )
+        raise DiffError(
+            f"--diff {ref}: {ref} and HEAD have no common ancestor (unrelated histories): "
+            "there is nothing to compare the changes with"
+        )
     text = _git(
         [
             "diff",

@@ -6,11 +6,27 @@ validates the answer and turns it into `Finding`s in file coordinates. Findings 
 malformed or point outside the lines under review are dropped and counted. Every attempt is
 one paid call through `engine/ask.py`, so answers are cached by everything that shapes them
 (an unchanged chunk is never paid for twice), spend and savings go into the ledger, and the
-runtime's circuit breaker sees every failure. Chunks run `jobs` at a time; a 429 pauses every
-job for the Retry-After the endpoint asked for, with bounded retries, and each request has its
-own deadline. A refused prompt template stops the run before anything is sent; a missing or
-refused key, the spend budget, `max_cost` or an endpoint the breaker holds back (it kept
-failing) stop it where they are met; the other provider faults cost only the chunk they hit.
+runtime's circuit breaker sees every failure.
+
+Chunks run `jobs` at a time, and one failure policy holds for the whole run, not per chunk:
+- a chunk costs at most `ATTEMPTS` requests when the endpoint fails or answers out of schema;
+  429s draw on one allowance for the whole run (`ATTEMPTS - 1` retries per chunk, shared), so a
+  storm that passes fails no chunk and one that does not stops the run at `ATTEMPTS` requests
+  per chunk in all;
+- an answer that is not the schema is asked again once, with a short repair instruction
+  (`repair.py`); a second bad answer fails the chunk, not the run;
+- a 429 pauses every job for the Retry-After the endpoint asked for (a doubling backoff when it
+  names none), and until a request gets through again only one job at a time tries: a storm
+  costs one request per pause, not one per job. Rate limited for `RATE_LIMIT_PATIENCE` seconds
+  with no answer between, the run stops;
+- the endpoint is down (refused connections, 5xx, broken answers) `FAILURES_IN_A_ROW` times in
+  a row across the run, or `DEADLINES_IN_A_ROW` requests in a row run past their deadline (a
+  hung endpoint), or the runtime's breaker holds requests back: the run stops;
+- a refused key, an exhausted quota, a refused prompt template, a missing key, the spend
+  budget and `max_cost` stop it at once.
+A run that stops cancels the requests in flight (they are billed for the prompt the endpoint
+read), marks the chunks not answered as skipped and returns what finished; so does a `stop`
+the caller resolves (a signal, a time limit), with its reason.
 """
 
 from __future__ import annotations
@@ -20,7 +36,7 @@ import logging
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,16 +51,20 @@ from qwen_lsp.engine.review.prompt import (
     build_prompt,
     review_templates,
 )
+from qwen_lsp.engine.review.repair import repair_prompt
 from qwen_lsp.engine.runtime import Runtime
-from qwen_lsp.model import Finding, GenerationRequest, Usage
+from qwen_lsp.model import Finding, Generation, GenerationRequest, Usage
 from qwen_lsp.spend import BudgetState
 
 log = logging.getLogger(__name__)
 
 FEATURE = "review"
-RATE_LIMIT_RETRIES = 6  # 429s one chunk may meet before it gives up
-TRANSIENT_RETRIES = 2  # endpoint down, deadline, broken stream
-_BACKOFF_START = 1.0  # seconds, doubled per retry when the endpoint names no wait
+ATTEMPTS = 3  # requests one chunk may cost (429s: per chunk on average, across the run)
+RATE_LIMIT_PATIENCE = 60.0  # seconds of 429s with no answer between before the run stops
+FAILURES_IN_A_ROW = 3  # endpoint failures across the run with no answer between
+DEADLINES_IN_A_ROW = 2  # requests past their deadline across the run with no answer between
+_RETRY_WAIT = 0.5  # seconds before a chunk is sent again after the endpoint failed
+_BACKOFF_START = 1.0  # seconds, doubled per 429 in a row when the endpoint names no wait
 _BACKOFF_CAP = 60.0
 
 
@@ -143,6 +163,7 @@ class Reviewer:
         max_cost: float | None = None,
         on_progress: ProgressCallback | None = None,
         root: Path | None = None,
+        stop: Awaitable[str] | None = None,
     ) -> None:
         self.runtime = runtime
         self.root = root  # the repository: its review instructions and its code's context
@@ -150,16 +171,25 @@ class Reviewer:
         self.max_cost = max_cost
         self.on_progress = on_progress
         self.currency = runtime.settings.spend.currency
+        self._stop_request = stop
         self._json_mode = True
         self._resume_at = 0.0  # a 429 pauses every job until then
+        self._limited_since: float | None = None  # 429s with no answer since then
+        self._limited_in_a_row = 0
+        self._probe = asyncio.Lock()  # while rate limited, one request at a time
+        self._failures_in_a_row = 0
+        self._deadlines_in_a_row = 0
         self._reserved = 0.0  # worst-case cost of the calls in flight
         self._run = ReviewRun([], [], self.currency)
+        self._rate_limit_retries = 0  # what is left of the run's allowance
+        self._tasks: list[asyncio.Task[None]] = []
         self._done = 0
         self._findings = 0
 
     async def run(self, chunks: Sequence[Chunk]) -> ReviewRun:
         run = self._run
         run.outcomes = [ChunkOutcome(chunk) for chunk in chunks]
+        self._rate_limit_retries = (ATTEMPTS - 1) * len(chunks)
         try:
             templates = review_templates(self.runtime, self.root)
         except errors.ConfigError as exc:  # a refused template: nothing may be sent
@@ -170,11 +200,18 @@ class Reviewer:
         gate = asyncio.Semaphore(self.jobs)
 
         async def one(outcome: ChunkOutcome) -> None:
-            async with gate:
-                if run.stopped is not None:
+            try:
+                async with gate:
+                    if run.stopped is not None:
+                        outcome.skipped = True
+                    else:
+                        await self._review(outcome, templates)
+            except asyncio.CancelledError:
+                if run.stopped is None:
+                    raise  # not ours: the caller is going away
+                # The run stopped while this chunk waited or was in flight: not reviewed.
+                if outcome.error is None:
                     outcome.skipped = True
-                else:
-                    await self._review(outcome, templates)
             self._done += 1
             self._findings += len(outcome.findings)
             if self.on_progress is not None:
@@ -182,12 +219,33 @@ class Reviewer:
                     Progress(self._done, len(chunks), self._findings, run.cost, self.currency)
                 )
 
-        await asyncio.gather(*(one(outcome) for outcome in run.outcomes))
+        self._tasks = [asyncio.ensure_future(one(outcome)) for outcome in run.outcomes]
+        watcher = (
+            asyncio.ensure_future(self._watch(self._stop_request))
+            if self._stop_request is not None
+            else None
+        )
+        try:
+            await asyncio.gather(*self._tasks)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
         run.findings, run.over_limit = _keep_per_file(
             (f for o in run.outcomes for f in o.findings),
             self.runtime.settings.review.max_findings,
         )
         return run
+
+    async def _watch(self, stop: Awaitable[str]) -> None:
+        self._halt(await stop)
+
+    def _halt(self, reason: str) -> None:
+        """Stop the run now: nothing more is sent and the requests in flight are dropped."""
+        self._stop(reason)
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current and not task.done():
+                task.cancel()
 
     # -- one chunk -------------------------------------------------------------------------
 
@@ -196,15 +254,15 @@ class Reviewer:
         try:
             answer = await self._ask(prompt, outcome.chunk)
         except RunStopped as exc:
-            self._stop(str(exc))
             if exc.after is None:
                 outcome.skipped = True
             else:
                 outcome.error = exc.after  # it was sent, and failed, before the stop
+            self._halt(str(exc))
             return
-        except (errors.AuthError, errors.ConfigError) as exc:
-            self._stop(self.runtime.explain(exc))
-            outcome.error = exc
+        except errors.ConfigError as exc:  # no key, no provider: nothing was sent
+            outcome.skipped = True
+            self._halt(self.runtime.explain(exc))
             return
         except errors.QwenLspError as exc:
             log.info("review of %s:%d failed: %s", outcome.chunk.path, outcome.chunk.start, exc)
@@ -225,43 +283,40 @@ class Reviewer:
     # -- paying for it ---------------------------------------------------------------------
 
     async def _ask(self, prompt: ReviewPrompt, chunk: Chunk) -> Answer[ChunkFindings]:
-        """The chunk's answer, one `get_answer` per attempt: every 429 waits as asked, transient
-        faults are retried a little, and an endpoint the breaker holds back stops the run."""
+        """The chunk's answer, one `get_answer` per attempt and at most `ATTEMPTS` requests,
+        under the run's failure policy (see the module docstring)."""
         runtime = self.runtime
         timeout = runtime.settings.review.timeout_ms / 1000
-        rate_limited = transient = 0
+        sent_count = 0  # requests this chunk has cost
+        repaired = False
         failure: Exception | None = None  # the last one this chunk met
         while True:
-            await self._wait_for_gate()
+            if self._run.stopped is not None:
+                raise RunStopped(self._run.stopped, after=failure)
+            probing = await self._wait_turn()
             # Without JSON mode the request differs, but its answer is the same question's:
             # it is kept under the key of the request as built.
             sent = prompt.request if self._json_mode else _without_json_mode(prompt.request)
             question = Question(FEATURE, Prompt(sent, prompt.key), timeout)
             claim = _Claim(self)
             try:
-                answer = await get_answer(
-                    runtime,
-                    question,
-                    spending=claim,
-                    accept=lambda generation: parse_answer(
-                        generation.texts[0] if generation.texts else "", chunk
-                    ),
-                )
+                answer = await get_answer(runtime, question, spending=claim, accept=_reader(chunk))
             except errors.EndpointPaused as exc:
                 if not exc.rate_limited:
-                    reason = runtime.explain(exc).removeprefix("qwen-lsp: ")
-                    raise RunStopped(reason, after=failure) from None
-                rate_limited += 1  # another job's 429 holds every request back
-                if rate_limited > RATE_LIMIT_RETRIES:
-                    raise
-                self._pause(exc.retry_in, rate_limited)
-                continue
+                    raise RunStopped(self._why(exc), after=failure) from None
+                continue  # nothing was sent: wait for the pause another job's 429 began
+            except (errors.AuthError, errors.QuotaExhausted) as exc:
+                raise RunStopped(self._why(exc), after=exc) from None
             except errors.RateLimitError as exc:
                 failure = exc
-                rate_limited += 1
-                if rate_limited > RATE_LIMIT_RETRIES:
-                    raise
-                self._pause(exc.retry_after, rate_limited)
+                self._rate_limited(exc)
+                if self._rate_limit_retries <= 0:
+                    raise RunStopped(
+                        f"{self._why(exc).rstrip('.')}: every retry the run allows for 429s "
+                        f"({ATTEMPTS - 1} per chunk) was refused",
+                        after=exc,
+                    ) from None
+                self._rate_limit_retries -= 1
                 continue
             except errors.UnsupportedMode as exc:
                 if not self._json_mode:
@@ -270,21 +325,67 @@ class Reviewer:
                 # the prompt already demands JSON.
                 log.info("the endpoint refused JSON mode (%s); asking without it", exc)
                 self._json_mode = False
+                sent_count += 1
                 continue
-            except MalformedAnswer:
-                raise  # the endpoint worked; asking the same again would get the same
-            except (errors.EndpointUnavailable, errors.DeadlineExceeded, errors.BadResponse) as exc:
+            except MalformedAnswer as exc:
                 failure = exc
-                transient += 1
-                if transient > TRANSIENT_RETRIES:
+                sent_count += 1
+                self._answered()  # the endpoint works; the model's answer did not
+                if exc.generation is not None:
+                    self._record_paid(exc.generation, sent.model)
+                if repaired or sent_count >= ATTEMPTS or exc.generation is None:
                     raise
-                await asyncio.sleep(_BACKOFF_START * transient)
+                repaired = True
+                broken = exc.generation.texts[0] if exc.generation.texts else ""
+                prompt = repair_prompt(runtime, prompt, broken, str(exc))
+                continue
+            except errors.DeadlineExceeded as exc:
+                failure = exc
+                sent_count += 1
+                self._deadlines_in_a_row += 1
+                self._failed(exc)
+                if self._deadlines_in_a_row >= DEADLINES_IN_A_ROW:
+                    raise RunStopped(
+                        f"{self._why(exc)} ({self._deadlines_in_a_row} requests in a row)",
+                        after=exc,
+                    ) from None
+                if sent_count >= ATTEMPTS:
+                    raise
+                continue  # a deadline has waited long enough: no pause before the retry
+            except (errors.EndpointUnavailable, errors.BadResponse) as exc:
+                failure = exc
+                sent_count += 1
+                self._failed(exc)
+                if sent_count >= ATTEMPTS:
+                    raise
+                await asyncio.sleep(_RETRY_WAIT * sent_count)
                 continue
             finally:
                 self._reserved -= claim.amount
+                if probing:
+                    self._probe.release()
             assert answer is not None  # review's spend policy sends or raises
+            self._answered()
             self._record(answer)
             return answer
+
+    def _why(self, exc: Exception) -> str:
+        return self.runtime.explain(exc).removeprefix("qwen-lsp: ")
+
+    def _answered(self) -> None:
+        """The endpoint answered: every streak of failures is over."""
+        self._failures_in_a_row = self._deadlines_in_a_row = self._limited_in_a_row = 0
+        self._limited_since = None
+
+    def _failed(self, exc: errors.ProviderError) -> None:
+        """A failure of the endpoint itself: too many in a row across the run stop it."""
+        self._failures_in_a_row += 1
+        if self._failures_in_a_row >= FAILURES_IN_A_ROW:
+            raise RunStopped(
+                f"{self._why(exc).rstrip('.')}; it keeps failing "
+                f"({self._failures_in_a_row} times in a row)",
+                after=exc,
+            )
 
     def _reserve(self, budget: BudgetState, request: GenerationRequest) -> float:
         """Claim the call's worst-case cost against the budget and `max_cost`, or stop."""
@@ -309,8 +410,18 @@ class Reviewer:
         if answer.cached:
             run.saved += self._convert(answer.saved, answer.model)
             return
-        usage = answer.generation.usage
         run.cost += self._convert(answer.cost, answer.model)
+        self._count_call(answer.generation.usage)
+
+    def _record_paid(self, generation: Generation, requested: str) -> None:
+        """A call paid for whose answer was refused: it still counts in the run's cost."""
+        model = generation.model or requested
+        amount, currency = self.runtime.ledger.prices.cost(model, generation.usage)
+        self._run.cost += self.runtime.ledger.prices.convert(amount, currency, self.currency)
+        self._count_call(generation.usage)
+
+    def _count_call(self, usage: Usage) -> None:
+        run = self._run
         run.calls += 1
         run.usage = Usage(
             run.usage.input_tokens + usage.input_tokens,
@@ -324,21 +435,59 @@ class Reviewer:
 
     # -- rate limits -----------------------------------------------------------------------
 
-    def _pause(self, retry_after: float | None, attempt: int) -> None:
-        if retry_after is None:
-            wait = min(_BACKOFF_START * 2 ** (attempt - 1), _BACKOFF_CAP)
-            wait *= 1 + random.random() / 4  # jobs that hit the limit together retry apart
+    def _rate_limited(self, exc: errors.RateLimitError) -> None:
+        """Every job waits as the endpoint asked; a storm too long stops the run."""
+        now = time.monotonic()
+        if self._limited_since is None:
+            self._limited_since = now
+        elif now - self._limited_since >= RATE_LIMIT_PATIENCE:
+            raise RunStopped(
+                f"{self._why(exc).rstrip('.')}, and kept refusing requests for "
+                f"{now - self._limited_since:.0f} s",
+                after=exc,
+            )
+        if now >= self._resume_at:  # the first 429 of this pause, not one sent beside it
+            self._limited_in_a_row += 1
+        if exc.retry_after is None:
+            wait = min(_BACKOFF_START * 2 ** (self._limited_in_a_row - 1), _BACKOFF_CAP)
+            wait *= 1 + random.random() / 4
         else:
-            wait = min(retry_after, _BACKOFF_CAP * 5)
-        # The 429 opened the runtime's breaker for every feature: a retry before it closes
-        # would only be held back.
-        wait = max(wait, min(self.runtime.breaker.retry_in(), _BACKOFF_CAP * 5))
-        self._resume_at = max(self._resume_at, time.monotonic() + wait)
+            wait = min(exc.retry_after, _BACKOFF_CAP * 5)
+        self._resume_at = max(self._resume_at, now + wait)
         log.info("rate limited; every review job waits %.1f s", wait)
 
-    async def _wait_for_gate(self) -> None:
-        while (delay := self._resume_at - time.monotonic()) > 0:
-            await asyncio.sleep(delay)
+    async def _wait_turn(self) -> bool:
+        """Wait until a request may go; True when it holds the probe (release it after)."""
+        while True:
+            breaker = self.runtime.breaker
+            held = breaker.retry_in() if breaker.rate_limited else 0.0
+            delay = max(self._resume_at - time.monotonic(), min(held, _BACKOFF_CAP * 5))
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            if self._limited_since is None:
+                return False
+            await self._probe.acquire()
+            if self._limited_since is None:
+                self._probe.release()
+                return False
+            if self._resume_at > time.monotonic():
+                self._probe.release()  # a 429 came in while this job waited its turn
+                continue
+            return True
+
+
+def _reader(chunk: Chunk) -> Callable[[Generation], ChunkFindings]:
+    """The review's `accept`: the findings of an answer, or MalformedAnswer carrying it."""
+
+    def read(generation: Generation) -> ChunkFindings:
+        try:
+            return parse_answer(generation.texts[0] if generation.texts else "", chunk)
+        except MalformedAnswer as exc:
+            exc.generation = generation
+            raise
+
+    return read
 
 
 def _without_json_mode(request: GenerationRequest) -> GenerationRequest:
@@ -395,10 +544,14 @@ async def run_review(
     max_cost: float | None = None,
     on_progress: ProgressCallback | None = None,
     root: Path | None = None,
+    stop: Awaitable[str] | None = None,
 ) -> ReviewRun:
     """Review `chunks` (of the repository at `root`, when there is one); see the module
-    docstring for what stops a run and what it records."""
-    reviewer = Reviewer(runtime, jobs=jobs, max_cost=max_cost, on_progress=on_progress, root=root)
+    docstring for what stops a run and what it records. `stop`: resolved with a reason, it ends
+    the run there (what finished is returned)."""
+    reviewer = Reviewer(
+        runtime, jobs=jobs, max_cost=max_cost, on_progress=on_progress, root=root, stop=stop
+    )
     return await reviewer.run(chunks)
 
 
