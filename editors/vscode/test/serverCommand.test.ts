@@ -79,6 +79,8 @@ describe('resolveServerCommand', () => {
     );
     // The setting must be fixed: installing a private server would not be used.
     assert.equal(!missing.ok && missing.settingIsWrong, true);
+    const bareName = resolveServerCommand('qwen-lsp-dev', lookup(['/usr/bin/qwen-lsp']));
+    assert.equal(!bareName.ok && bareName.settingIsWrong, true);
   });
 
   it('uses PATHEXT on Windows', () => {
