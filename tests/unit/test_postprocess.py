@@ -8,11 +8,16 @@ pipeline is needed by at least one of those whole answers.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from the backport the package depends on there
+    import tomli as tomllib
 
 from qwen_lsp.postprocess import FilterContext, SyntaxProbe, postprocess, process
 from qwen_lsp.postprocess.pipeline import CLEAN, PIPELINE, SHOW, run

@@ -1,6 +1,6 @@
 /**
  * The extension's commands: explain selection, review file, toggle completions, API keys, spend,
- * log and restart.
+ * log, restart, and installing the server the extension carries.
  *
  * Explain and review run the server's `workspace/executeCommand` commands (`qwen-lsp.explain`,
  * `qwen-lsp.reviewFile`, `qwen-lsp.showStats`) with a progress notification the user can cancel;
@@ -236,4 +236,5 @@ export function registerCommands(
   register('qwen.showMenu', () => showMenu(server.current));
   register('qwen.openLogs', () => server.output.show());
   register('qwen.restart', () => server.restart());
+  register('qwen.installServer', () => server.installServer());
 }

@@ -1,5 +1,6 @@
 /**
  * Which command starts the server: the `qwen-lsp.server.path` setting, else `qwen-lsp` on PATH.
+ * (When neither gives one, the server manager looks for the extension's private environment.)
  *
  * Pure: the file system and the environment come in through `Lookup`, so the rules are unit
  * tested without VS Code. When nothing is found the answer carries the message the user sees,
@@ -9,9 +10,16 @@
 import * as path from 'node:path';
 
 export const SERVER_NAME = 'qwen-lsp';
+/** qwen-lsp is not on any package index: the sources that work are a clone and the built wheel. */
 export const INSTALL_HINT =
-  'Install it with `pipx install qwen-lsp` (or `pip install qwen-lsp` in a virtual environment) ' +
-  'so that `qwen-lsp` is on your PATH, or set `qwen-lsp.server.path` to its command.';
+  'Install it from a clone of qwen-lsp (`pipx install .`) or from its built wheel ' +
+  '(`pipx install qwen_lsp-<version>-py3-none-any.whl`) so that `qwen-lsp` is on your PATH, ' +
+  'or set `qwen-lsp.server.path` to its command.';
+/** When the extension carries the server's wheel, installing it is one click. */
+export const BUNDLED_INSTALL_HINT =
+  'Choose "Install the qwen-lsp server" to install the server this extension carries into a ' +
+  'private environment, or put `qwen-lsp` on your PATH (from a clone of qwen-lsp: ' +
+  '`pipx install .`), or set `qwen-lsp.server.path` to its command.';
 
 export interface Lookup {
   env: Record<string, string | undefined>;
@@ -23,8 +31,8 @@ export interface Lookup {
 }
 
 export type ServerCommand =
-  | { ok: true; command: string; args: string[]; source: 'setting' | 'PATH' }
-  | { ok: false; message: string };
+  | { ok: true; command: string; args: string[]; source: 'setting' | 'PATH' | 'private' }
+  | { ok: false; message: string; settingIsWrong: boolean };
 
 /** `~/x` and `${workspaceFolder}/x`, as users write them in settings. */
 export function expandPath(value: string, lookup: Lookup): string {
@@ -75,6 +83,7 @@ export function resolveServerCommand(setting: string | undefined, lookup: Lookup
       return {
         ok: false,
         message: `qwen-lsp: \`qwen-lsp.server.path\` is "${configured}", which is not on PATH. ${INSTALL_HINT}`,
+        settingIsWrong: true,
       };
     }
     const isAbsolute = lookup.platform === 'win32' ? path.win32.isAbsolute : path.posix.isAbsolute;
@@ -88,11 +97,16 @@ export function resolveServerCommand(setting: string | undefined, lookup: Lookup
     return {
       ok: false,
       message: `qwen-lsp: \`qwen-lsp.server.path\` points at ${shown}, which is not an executable file. ${INSTALL_HINT}`,
+      settingIsWrong: true,
     };
   }
   const found = findOnPath(SERVER_NAME, lookup);
   if (found) {
     return { ok: true, command: found, args, source: 'PATH' };
   }
-  return { ok: false, message: `qwen-lsp: the language server was not found. ${INSTALL_HINT}` };
+  return {
+    ok: false,
+    message: `qwen-lsp: the language server was not found. ${INSTALL_HINT}`,
+    settingIsWrong: false,
+  };
 }

@@ -6,8 +6,13 @@
  * own restart logic is replaced by `RestartPolicy`; a server that keeps crashing ends with one
  * notification that points at the log. Everything the user can see about the process (phase,
  * the `qwen-lsp/status` figures) is published through `onDidChange`.
+ *
+ * With no server command set and none on PATH, the server is the one the extension carries,
+ * installed on request into a private environment (privateServer.ts) with a Python found as
+ * python.ts says; a newer carried wheel is installed there before the server starts.
  */
 
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
@@ -24,8 +29,23 @@ import {
 } from 'vscode-languageclient/node';
 
 import { describeKeyEnvironment, keyEnvironment, PROVIDER_KEYS, secretName } from './apiKeys.ts';
+import {
+  type Bundle,
+  findBundle,
+  install,
+  type Layout,
+  privateLayout,
+  privateState,
+  type PrivateState,
+} from './privateServer.ts';
+import { choosePython, pythonCandidates, type Run, type RunResult } from './python.ts';
 import { RestartPolicy } from './restartPolicy.ts';
-import { resolveServerCommand, type Lookup } from './serverCommand.ts';
+import {
+  BUNDLED_INSTALL_HINT,
+  resolveServerCommand,
+  type Lookup,
+  type ServerCommand,
+} from './serverCommand.ts';
 import {
   initializationOptions,
   SECTION,
@@ -47,6 +67,18 @@ export const LANGUAGES = [
   'c',
   'cpp',
 ];
+
+export const INSTALL_CHOICE = 'Install the qwen-lsp server';
+
+/** The Python extension's API, as far as it is used here (its `environments` part). */
+interface PythonExtensionApi {
+  environments?: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string };
+    resolveEnvironment(
+      environment: { path: string } | string,
+    ): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
+  };
+}
 
 export interface ServerState {
   phase: Phase;
@@ -112,6 +144,179 @@ export class ServerManager implements vscode.Disposable {
     };
   }
 
+  private layout(): Layout {
+    return privateLayout(this.context.globalStorageUri.fsPath, process.platform);
+  }
+
+  private bundle(): Bundle | undefined {
+    try {
+      return findBundle(this.context.extensionUri.fsPath);
+    } catch (error) {
+      this.output.warn(`reading the server wheel carried by the extension: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * The interpreter the Python extension has chosen for this workspace, if it is installed.
+   * Only in a trusted workspace: there the interpreter may be the folder's own environment,
+   * which a cloned repository could have planted.
+   */
+  private async pythonFromExtension(): Promise<string | undefined> {
+    const extension = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
+    if (extension === undefined || !vscode.workspace.isTrusted) {
+      return undefined;
+    }
+    try {
+      const api = extension.isActive ? extension.exports : await extension.activate();
+      const environments = api?.environments;
+      if (environments === undefined) {
+        return undefined;
+      }
+      const active = environments.getActiveEnvironmentPath(
+        vscode.workspace.workspaceFolders?.[0]?.uri,
+      );
+      const resolved = await environments.resolveEnvironment(active);
+      return resolved?.executable?.uri?.fsPath ?? active.path;
+    } catch (error) {
+      this.output.warn(`asking the Python extension for its interpreter: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Runs a program in the extension's storage folder, its output into the log. */
+  private readonly runProcess: Run = (command, args) =>
+    new Promise<RunResult>((resolve) => {
+      const cwd = this.context.globalStorageUri.fsPath;
+      fs.mkdirSync(cwd, { recursive: true });
+      this.output.info(`running ${command} ${args.join(' ')}`);
+      let stdout = '';
+      let stderr = '';
+      const keep = (text: string) => text.slice(-20000);
+      const child = spawn(command, args, {
+        cwd,
+        env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout = keep(stdout + chunk.toString());
+        this.output.trace(chunk.toString().trimEnd());
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr = keep(stderr + chunk.toString());
+        this.output.info(chunk.toString().trimEnd());
+      });
+      child.once('error', (error) => resolve({ code: -1, stdout, stderr: String(error) }));
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  /**
+   * Installs (or updates) the carried server into the private environment, with a progress
+   * notification. False, after telling the user why, when it could not.
+   */
+  private async installPrivate(bundle: Bundle, state: PrivateState): Promise<boolean> {
+    const layout = this.layout();
+    let python: string | undefined;
+    if (state === 'absent') {
+      const choice = await choosePython(
+        pythonCandidates(await this.pythonFromExtension(), this.lookup()),
+        this.runProcess,
+      );
+      for (const reason of choice.rejected) {
+        this.output.warn(`not this Python: ${reason}`);
+      }
+      if (!choice.ok) {
+        this.output.error(choice.message);
+        this.setState({ phase: 'missing', problem: choice.message });
+        void this.showWithLog(choice.message);
+        return false;
+      }
+      python = choice.python.executable;
+      this.output.info(
+        `installing the server with Python ${choice.python.version} (${python}, ${choice.python.source})`,
+      );
+    }
+    const result = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title:
+          state === 'absent' ? 'qwen-lsp: installing the server' : 'qwen-lsp: updating the server',
+        cancellable: false,
+      },
+      (progress) =>
+        install(layout, bundle, state, python, this.runProcess, (title) => {
+          this.output.info(title);
+          progress.report({ message: title });
+        }),
+    );
+    if (!result.ok) {
+      const message = `qwen-lsp: installing the server failed: ${result.message}`;
+      this.output.error(message);
+      this.setState({ phase: 'missing', problem: message });
+      void this.showWithLog(message);
+      return false;
+    }
+    this.output.info(`qwen-lsp ${bundle.version} is installed in ${layout.venv}`);
+    return true;
+  }
+
+  private async showWithLog(message: string): Promise<void> {
+    if ((await vscode.window.showErrorMessage(message, 'Open Log')) === 'Open Log') {
+      this.output.show();
+    }
+  }
+
+  /**
+   * The setting, else PATH, else the private environment (updated first when the extension
+   * carries another wheel than the one installed there).
+   */
+  private async resolveCommand(): Promise<ServerCommand & { canInstall?: boolean }> {
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const resolved = resolveServerCommand(config.get<string>('server.path'), this.lookup());
+    if (resolved.ok || resolved.settingIsWrong) {
+      return resolved;
+    }
+    const bundle = this.bundle();
+    const layout = this.layout();
+    const state = privateState(layout, bundle, isExecutable);
+    if (state === 'outdated' && bundle !== undefined) {
+      // The user updated the extension: its server follows. A failed update keeps the old one.
+      await this.installPrivate(bundle, state);
+    }
+    if (state !== 'absent') {
+      return { ok: true, command: layout.server, args: ['--stdio'], source: 'private' };
+    }
+    if (bundle === undefined) {
+      return resolved;
+    }
+    return {
+      ok: false,
+      message: `qwen-lsp: the language server was not found. ${BUNDLED_INSTALL_HINT}`,
+      settingIsWrong: false,
+      canInstall: true,
+    };
+  }
+
+  /** The "Install the qwen-lsp server" button and command: install, then start it. */
+  installServer(): Promise<void> {
+    return this.serialize(async () => {
+      const bundle = this.bundle();
+      if (bundle === undefined) {
+        void vscode.window.showErrorMessage(
+          'qwen-lsp: this build of the extension carries no server to install; install it from a clone of qwen-lsp (`pipx install .`) or set `qwen-lsp.server.path`.',
+        );
+        return;
+      }
+      const layout = this.layout();
+      const current = privateState(layout, bundle, isExecutable);
+      await this.doStop();
+      if (current === 'current' || (await this.installPrivate(bundle, current))) {
+        this.policy.reset();
+        await this.doStart();
+      }
+    });
+  }
+
   private async storedKeys(): Promise<Record<string, string | undefined>> {
     const stored: Record<string, string | undefined> = {};
     for (const entry of PROVIDER_KEYS) {
@@ -161,12 +366,11 @@ export class ServerManager implements vscode.Disposable {
     if (this.client !== undefined) {
       return;
     }
-    const config = vscode.workspace.getConfiguration(SECTION);
-    const resolved = resolveServerCommand(config.get<string>('server.path'), this.lookup());
+    const resolved = await this.resolveCommand();
     if (!resolved.ok) {
       this.output.error(resolved.message);
       this.setState({ phase: 'missing', problem: resolved.message });
-      void this.offerInstall(resolved.message);
+      void this.offerInstall(resolved.message, resolved.canInstall === true);
       return;
     }
     this.keyEnv = await this.wantedKeyEnvironment();
@@ -275,16 +479,13 @@ export class ServerManager implements vscode.Disposable {
     this.restartTimer = setTimeout(() => void this.start(), delay);
   }
 
-  private async offerInstall(message: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(
-      message,
-      'Open Settings',
-      'Copy Install Command',
-    );
+  private async offerInstall(message: string, canInstall: boolean): Promise<void> {
+    const choices = canInstall ? [INSTALL_CHOICE, 'Open Settings'] : ['Open Settings'];
+    const choice = await vscode.window.showErrorMessage(message, ...choices);
     if (choice === 'Open Settings') {
       await vscode.commands.executeCommand('workbench.action.openSettings', 'qwen-lsp.server.path');
-    } else if (choice === 'Copy Install Command') {
-      await vscode.env.clipboard.writeText('pipx install qwen-lsp');
+    } else if (choice === INSTALL_CHOICE) {
+      await this.installServer();
     }
   }
 

@@ -60,13 +60,14 @@ describe('resolveServerCommand', () => {
     assert.equal(found.ok && found.command, '/usr/bin/qwen-lsp-dev');
   });
 
-  it('says how to install it when nothing is found', () => {
+  it('says how to install it when nothing is found, from sources that exist', () => {
     const missing = resolveServerCommand('', lookup([]));
     assert.equal(missing.ok, false);
-    assert.match(
-      !missing.ok ? missing.message : '',
-      /not found.*pipx install qwen-lsp.*qwen-lsp\.server\.path/s,
-    );
+    const message = !missing.ok ? missing.message : '';
+    assert.match(message, /not found.*from a clone.*pipx install \.`.*qwen-lsp\.server\.path/s);
+    // qwen-lsp is on no package index: installing it by name cannot work.
+    assert.doesNotMatch(message, /install qwen-lsp/);
+    assert.equal(!missing.ok && missing.settingIsWrong, false);
   });
 
   it('names the bad setting rather than falling back to PATH', () => {
@@ -76,6 +77,10 @@ describe('resolveServerCommand', () => {
       !missing.ok ? missing.message : '',
       /server\.path` points at \/nowhere\/qwen-lsp, which is not an executable/,
     );
+    // The setting must be fixed: installing a private server would not be used.
+    assert.equal(!missing.ok && missing.settingIsWrong, true);
+    const bareName = resolveServerCommand('qwen-lsp-dev', lookup(['/usr/bin/qwen-lsp']));
+    assert.equal(!bareName.ok && bareName.settingIsWrong, true);
   });
 
   it('uses PATHEXT on Windows', () => {

@@ -1,17 +1,21 @@
 // End-to-end: the qwen-lsp extension (.vsix) in a real VS Code, as a user meets it.
 //
 // VS Code runs as code-server (npm) and is driven by playwright-core in Debian's chromium. The
-// test installs the .vsix into a fresh extensions folder, points `qwen-lsp.server.path` at the
-// real server and `qwen-lsp.baseUrl` at the fake LLM (`python -m tests.fakes.llm_server`, a
-// separate process), opens a Python file, types, waits for the ghost text, accepts it with Tab,
-// saves, and checks the file on disk and that `qwen-lsp stats` counts the accepted suggestion
-// (and not one dismissed with Escape); then it picks a qwen-lsp code action from the light bulb
-// and checks its edit. Screenshots go to test-artifacts/vscode/ at the repository root.
+// test installs the offline .vsix into a fresh extensions folder, with no `qwen-lsp` anywhere
+// on PATH and no server setting; the extension says the server is missing, the test clicks
+// "Install the qwen-lsp server", and the extension makes its private environment from the
+// `python3` on PATH and installs the wheels it carries with no package index (PIP_NO_INDEX=1,
+// no pip configuration). `qwen-lsp.baseUrl` points at the fake LLM (`python -m
+// tests.fakes.llm_server`, a separate process). Then it opens a Python file, types, waits for
+// the ghost text, accepts it with Tab, saves, and checks the file on disk and that `qwen-lsp
+// stats` counts the accepted suggestion (and not one dismissed with Escape); it picks a
+// qwen-lsp code action from the light bulb and checks its edit. Screenshots go to
+// test-artifacts/vscode/ at the repository root.
 //
 // Environment (all optional; the defaults are what .ci/run sets up):
-//   QWEN_LSP_VSIX     the extension package   (editors/vscode/dist/qwen-lsp.vsix)
-//   QWEN_LSP_SERVER   the server command      (.venv/bin/qwen-lsp)
-//   QWEN_LSP_PYTHON   Python that runs the fake LLM (the one beside the server command)
+//   QWEN_LSP_VSIX     the offline extension package (editors/vscode/dist/qwen-lsp-linux-x64.vsix)
+//   QWEN_LSP_PYTHON   Python that runs the fake LLM; its base interpreter is the `python3` the
+//                     extension finds on PATH       (.venv/bin/python)
 //   CHROMIUM          the browser             (/usr/bin/chromium)
 //   QWEN_LSP_E2E_KEEP keep the temporary folder (user data, logs) for a look afterwards
 
@@ -23,8 +27,10 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
@@ -39,10 +45,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, "..", "..", "..");
 const VSIX =
   process.env.QWEN_LSP_VSIX ??
-  join(REPO, "editors", "vscode", "dist", "qwen-lsp.vsix");
-const SERVER =
-  process.env.QWEN_LSP_SERVER ?? join(REPO, ".venv", "bin", "qwen-lsp");
-const PYTHON = process.env.QWEN_LSP_PYTHON ?? join(dirname(SERVER), "python");
+  join(REPO, "editors", "vscode", "dist", "qwen-lsp-linux-x64.vsix");
+const PYTHON =
+  process.env.QWEN_LSP_PYTHON ?? join(REPO, ".venv", "bin", "python");
+// `qwen-lsp stats` of the repository's own install reads the ledger the editor's server writes
+// (the same QWEN_LSP_CACHE_DIR).
+const SERVER = join(dirname(PYTHON), "qwen-lsp");
 const BROWSER = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CODE_SERVER = join(HERE, "node_modules", ".bin", "code-server");
 const ARTIFACTS = join(REPO, "test-artifacts", "vscode");
@@ -57,9 +65,22 @@ const SOURCE = "def add(a, b):\n    \n";
 const TYPED = "return ";
 const EXPECTED = "def add(a, b):\n    return a + b\n";
 const WAIT = 60_000; // each wait for the editor; the whole test is bounded by --test-timeout
+const INSTALL_WAIT = 400_000; // a new environment and ~50 wheels, on a busy machine
+
+/** The folder where the extension keeps its private environment (its global storage). */
+const storage = () =>
+  join(run.tmp, "data", "User", "globalStorage", "qwen-lsp.qwen-lsp");
 
 const SCRUBBED =
-  /^(QWEN_LSP_|DASHSCOPE_|OPENAI_|VSCODE_|CODE_SERVER_|PASSWORD|HASHED_PASSWORD)/;
+  /^(QWEN_LSP_|DASHSCOPE_|OPENAI_|VSCODE_|CODE_SERVER_|PASSWORD|HASHED_PASSWORD|PIP_)/;
+
+/** PATH without any folder holding a `qwen-lsp`: the server must come from the extension. */
+function pathWithoutServer(value) {
+  return (value ?? "")
+    .split(":")
+    .filter((dir) => dir !== "" && !existsSync(join(dir, "qwen-lsp")))
+    .join(":");
+}
 
 /** Everything one run owns: temporary folders, processes, the page; cleaned up in `after`. */
 const run = {
@@ -244,8 +265,8 @@ describe("VS Code extension in code-server", () => {
 
   before(async () => {
     for (const [what, path] of [
-      ["the .vsix (npm run package in editors/vscode)", VSIX],
-      ["the server command", SERVER],
+      ["the .vsix (npm run package:linux-x64 in editors/vscode)", VSIX],
+      ["the Python of the fake LLM", PYTHON],
       ["code-server (npm ci in tests/clients/vscode)", CODE_SERVER],
       ["chromium (apt-get install chromium)", BROWSER],
     ]) {
@@ -271,6 +292,23 @@ describe("VS Code extension in code-server", () => {
     env.QWEN_LSP_CACHE_DIR = join(run.tmp, "cache");
     env.XDG_CONFIG_HOME = join(run.tmp, "xdg-config");
     env.XDG_DATA_HOME = join(run.tmp, "xdg-data");
+    // The Python the extension finds: `python3` on PATH, the base interpreter of PYTHON.
+    const base = spawnSync(
+      PYTHON,
+      ["-c", "import sys; print(sys._base_executable)"],
+      { encoding: "utf8" },
+    ).stdout.trim();
+    run.python3 = join(run.tmp, "bin", "python3");
+    mkdirSync(dirname(run.python3));
+    symlinkSync(base, run.python3);
+    env.PATH = `${dirname(run.python3)}:${pathWithoutServer(env.PATH)}`;
+    assert.ok(
+      env.PATH.split(":").every((dir) => !existsSync(join(dir, "qwen-lsp"))),
+      "no qwen-lsp on the PATH the editor gets",
+    );
+    // pip may use nothing but the wheels inside the extension.
+    env.PIP_NO_INDEX = "1";
+    env.PIP_CONFIG_FILE = "/dev/null";
     run.env = env;
 
     const fakeProcess = await startProcess(
@@ -307,7 +345,6 @@ describe("VS Code extension in code-server", () => {
     mkdirSync(join(run.tmp, "data", "User"), { recursive: true });
     run.settingsFile = join(run.tmp, "data", "User", "settings.json");
     run.settings = {
-      "qwen-lsp.server.path": SERVER,
       "qwen-lsp.provider": "openai-compatible",
       "qwen-lsp.baseUrl": baseUrl,
       "qwen-lsp.promptMode": "fim",
@@ -377,6 +414,64 @@ describe("VS Code extension in code-server", () => {
     if (!process.env.QWEN_LSP_E2E_KEEP)
       rmSync(run.tmp, { recursive: true, force: true });
     else log(`kept ${run.tmp}`);
+  });
+
+  it("installs the server it carries, with no package index, when none is found", async (t) => {
+    const page = run.page;
+    try {
+      await page.keyboard.press("Control+P");
+      await page.locator(".quick-input-widget input").fill("calc.py");
+      await page
+        .locator(".quick-input-list .monaco-list-row", { hasText: "calc.py" })
+        .first()
+        .waitFor({ timeout: WAIT });
+      await page.keyboard.press("Enter");
+      const toast = page
+        .locator(".notifications-toasts .notification-toast", {
+          hasText: "language server was not found",
+        })
+        .first();
+      await toast.waitFor({ timeout: WAIT });
+      const text = await toast.innerText();
+      assert.doesNotMatch(text, /install qwen-lsp/, "no install from an index");
+      await shot("00-server-not-found");
+      await toast
+        .locator(".monaco-button", { hasText: "Install the qwen-lsp server" })
+        .click();
+      await page
+        .locator(".notification-toast", {
+          hasText: "qwen-lsp: installing the server",
+        })
+        .first()
+        .waitFor({ timeout: WAIT });
+      await shot("00-installing");
+
+      const status = page
+        .locator(".statusbar-item", { hasText: "Qwen" })
+        .first();
+      await waitFor(
+        "the installed server to run",
+        async () => /Qwen \$\d/.test(await status.innerText()),
+        INSTALL_WAIT,
+      );
+      const marker = JSON.parse(
+        readFileSync(join(storage(), "server", "installed.json"), "utf8"),
+      );
+      assert.match(marker.wheel, /^qwen_lsp-.*\.whl$/);
+      assert.equal(
+        realpathSync(marker.python),
+        realpathSync(run.python3),
+        "made with python3 from PATH",
+      );
+      assert.ok(
+        existsSync(join(storage(), "server", "venv", "bin", "qwen-lsp")),
+        "the server lives in the extension's global storage",
+      );
+    } catch (error) {
+      await shot("failure").catch(() => undefined);
+      t.diagnostic(report());
+      throw error;
+    }
   });
 
   it("shows ghost text from the model, Tab accepts it, and the status bar reports", async (t) => {
@@ -609,14 +704,16 @@ describe("VS Code extension in code-server", () => {
         .first();
       await toast.waitFor({ timeout: WAIT });
       const text = await toast.innerText();
-      assert.match(text, /pipx install qwen-lsp/);
+      assert.match(text, /pipx install \./);
+      assert.doesNotMatch(text, /install qwen-lsp/, "no install from an index");
       assert.match(text, /qwen-lsp\.server\.path/);
       await waitFor("the status bar to say the server is missing", async () =>
         /no server/.test(await status.innerText()),
       );
       await shot("07-server-missing");
 
-      await input.fill(SERVER);
+      // An empty setting: the extension's own server again.
+      await input.fill("");
       await input.press("Tab");
       await waitFor("the server to run again", async () =>
         /Qwen \$\d/.test(await status.innerText()),
