@@ -78,8 +78,13 @@ class Runtime:
         return self.loaded.settings
 
     def update(self, loaded: LoadedSettings) -> None:
+        previous = self.loaded
         self.loaded = loaded
         self.workspace.configure(loaded.settings)
+        if (previous.settings, previous.base_url) != (loaded.settings, loaded.base_url):
+            # Another model, endpoint, mode or sampling: the answers kept in memory (and the
+            # requests in flight) were the old setup's, never to be served for the new one.
+            self.completions.forget()
 
     def endpoint(self, timeout: float) -> Endpoint:
         return Endpoint(

@@ -1,8 +1,9 @@
 """Inline completion (LSP 3.18) and, for clients without it, plain completion items.
 
-Which one is offered depends on what the client declares at initialize. A request the user
-triggered by hand (inline `Invoked`, or a completion with trigger kind `Invoked`) is answered
-without the typing debounce; the ones an editor sends on every key wait for it.
+Which one is offered depends on what the client declares at initialize. An inline request
+the user triggered by hand (`Invoked`) is answered without the typing debounce; the ones an
+editor sends on every key wait for it. Plain completion always waits: clients report the
+completion they ask while the user types an identifier as `Invoked` too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from lsprotocol import types
 
 from qwen_lsp.engine import CompletionTarget, complete, relative_path
 from qwen_lsp.lsp import convert
+from qwen_lsp.lsp.documents import DISPATCHED_VERSION
 from qwen_lsp.lsp.server import QwenLanguageServer
 from qwen_lsp.model import Position, Suggestion
 
@@ -22,12 +24,20 @@ log = logging.getLogger(__name__)
 async def _suggest(
     ls: QwenLanguageServer, uri: str, cursor: Position, *, manual: bool
 ) -> list[Suggestion]:
+    version = DISPATCHED_VERSION.get()
     await ls.wait_for_settings()
     doc, runtime = ls.documents.get(uri), ls.runtime
     if doc is None:
         log.debug("completion asked for a document that is not open: %s", uri)
         return []
     if runtime is None:
+        return []
+    if version is None:
+        version = doc.version
+    if doc.version != version:
+        # The position was given in an earlier text: asking now would send the new text at
+        # the old place. The editor asks again for the change it sent.
+        log.debug("completion asked in version %d, document now at %d", version, doc.version)
         return []
     ls.documents.touch(doc)
     target = CompletionTarget(
@@ -38,7 +48,10 @@ async def _suggest(
         key=uri,
         file=doc.path,
     )
-    return await complete(runtime, target, manual=manual)
+    suggestions = await complete(runtime, target, manual=manual)
+    if doc.version != version or ls.documents.get(uri) is not doc:
+        return []  # the document moved on while the model answered: not for this text
+    return suggestions
 
 
 async def inline_completion(
@@ -53,10 +66,8 @@ async def inline_completion(
 async def completion(
     ls: QwenLanguageServer, params: types.CompletionParams
 ) -> types.CompletionList | None:
-    context = params.context
-    manual = context is not None and context.trigger_kind == types.CompletionTriggerKind.Invoked
     cursor = convert.position(params.position)
-    suggestions = await _suggest(ls, params.text_document.uri, cursor, manual=manual)
+    suggestions = await _suggest(ls, params.text_document.uri, cursor, manual=False)
     doc = ls.documents.get(params.text_document.uri)
     if not suggestions or doc is None:
         return types.CompletionList(is_incomplete=True, items=[])
