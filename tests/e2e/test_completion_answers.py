@@ -203,3 +203,30 @@ async def test_plain_completion_invoked_while_typing_waits_for_the_pause(fake_ll
     assert 1 <= len(fake_llm.requests) <= 2
     for request in fake_llm.requests:
         assert request.body["prompt"].split("<|fim_suffix|>")[0].endswith(keys[-4:])
+
+
+async def test_with_the_suggest_widget_open_the_suggestion_extends_the_selected_item(
+    fake_llm, tmp_path: Path
+):
+    # VS Code sends the item selected in its suggest widget and shows an inline suggestion
+    # only when it starts with that item over the item's range.
+    text, position = cursor_of("import os\n\nfolder = os.pa█\n")
+    fake_llm.reply(".join(root, 'cache')")
+    item = types.Range(types.Position(2, 12), position)
+    async with running_server(tmp_path, clean_env(tmp_path), init_options=_fim(fake_llm)) as c:
+        uri = open_file(c, tmp_path / "paths.py", "python", text)
+        result = await c.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=position,
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Automatic,
+                    selected_completion_info=types.SelectedCompletionInfo(range=item, text="path"),
+                ),
+            )
+        )
+    [suggestion] = result.items
+    assert suggestion.insert_text == "path.join(root, 'cache')"
+    assert suggestion.range == item
+    prompt = fake_llm.requests[-1].body["prompt"]
+    assert "folder = os.path<|fim_suffix|>" in prompt

@@ -85,6 +85,14 @@ class Runtime:
             # Another model, endpoint, mode or sampling: the answers kept in memory (and the
             # requests in flight) were the old setup's, never to be served for the new one.
             self.completions.forget()
+            settings = loaded.settings
+            log.info(
+                "settings changed: provider %s, model %s, endpoint %s, prompt mode %s",
+                settings.provider,
+                settings.completion_model,
+                loaded.base_url,
+                settings.forced_mode.value if settings.forced_mode else "auto",
+            )
 
     def endpoint(self, timeout: float) -> Endpoint:
         return Endpoint(

@@ -12,6 +12,7 @@ import logging
 
 from lsprotocol import types
 
+from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine import CompletionTarget, complete, relative_path
 from qwen_lsp.lsp import convert
 from qwen_lsp.lsp.documents import DISPATCHED_VERSION
@@ -22,7 +23,12 @@ log = logging.getLogger(__name__)
 
 
 async def _suggest(
-    ls: QwenLanguageServer, uri: str, cursor: Position, *, manual: bool
+    ls: QwenLanguageServer,
+    uri: str,
+    cursor: Position,
+    *,
+    manual: bool,
+    selected: types.SelectedCompletionInfo | None = None,
 ) -> list[Suggestion]:
     version = DISPATCHED_VERSION.get()
     await ls.wait_for_settings()
@@ -40,8 +46,11 @@ async def _suggest(
         log.debug("completion asked in version %d, document now at %d", version, doc.version)
         return []
     ls.documents.touch(doc)
+    source = doc.source
+    if selected is not None:
+        source, cursor = _with_selected_item(source, selected)
     target = CompletionTarget(
-        document=doc.source,
+        document=source,
         position=cursor,
         path=relative_path(doc.location, ls.roots),
         language_id=doc.language_id,
@@ -54,12 +63,36 @@ async def _suggest(
     return suggestions
 
 
+def _with_selected_item(
+    source: SourceDocument, selected: types.SelectedCompletionInfo
+) -> tuple[SourceDocument, Position]:
+    """The document as it would be with the suggest widget's selected item accepted, and
+    the cursor after that item."""
+    start = source.offset_at(convert.position(selected.range.start))
+    end = source.offset_at(convert.position(selected.range.end))
+    text = source.text[:start] + selected.text + source.text[end:]
+    accepted = SourceDocument(text, source.language, encoding=source.encoding)  # type: ignore[arg-type]
+    return accepted, accepted.position_at(start + len(selected.text))
+
+
 async def inline_completion(
     ls: QwenLanguageServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList | None:
-    manual = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    context = params.context
+    manual = context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     cursor = convert.position(params.position)
-    suggestions = await _suggest(ls, params.text_document.uri, cursor, manual=manual)
+    selected = context.selected_completion_info
+    suggestions = await _suggest(
+        ls, params.text_document.uri, cursor, manual=manual, selected=selected
+    )
+    if selected is not None:
+        # VS Code shows an inline suggestion beside its suggest widget only when it extends
+        # the selected item: the item's text, then the suggestion, over the item's range.
+        start, end = convert.position(selected.range.start), convert.position(selected.range.end)
+        suggestions = [
+            Suggestion(selected.text + s.text, start, end, from_cache=s.from_cache)
+            for s in suggestions
+        ]
     return types.InlineCompletionList(items=convert.inline_items(suggestions))
 
 

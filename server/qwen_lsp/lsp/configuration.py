@@ -63,17 +63,7 @@ def reload(ls: QwenLanguageServer) -> None:
         )
         ls.runtime = Runtime(loaded, show=ls.show)
     else:
-        before = ls.runtime.loaded
         ls.runtime.update(loaded)
-        if (before.settings, before.base_url) != (loaded.settings, loaded.base_url):
-            settings = loaded.settings
-            log.info(
-                "settings changed: provider %s, model %s, endpoint %s, prompt mode %s",
-                settings.provider,
-                settings.completion_model,
-                loaded.base_url,
-                settings.forced_mode.value if settings.forced_mode else "auto",
-            )
         # Completions may have been turned on or off: the editors' status bars must hear it.
         status_changed(ls.runtime)
     for problem in loaded.problems:
