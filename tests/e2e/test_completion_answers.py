@@ -230,3 +230,21 @@ async def test_with_the_suggest_widget_open_the_suggestion_extends_the_selected_
     assert suggestion.range == item
     prompt = fake_llm.requests[-1].body["prompt"]
     assert "folder = os.path<|fim_suffix|>" in prompt
+
+
+async def test_the_provider_is_readied_after_initialized_without_a_request(
+    fake_llm, tmp_path: Path
+):
+    # The first completion of a session must not pay for importing the SDK and building its
+    # client: that happens in the background once the server is ready, sending nothing.
+    log_file = tmp_path / "logs" / "qwen-lsp.log"
+    async with running_server(tmp_path, clean_env(tmp_path), init_options=_fim(fake_llm)):
+        assert await eventually(
+            lambda: (
+                log_file.exists() and "warmed up for the first completion" in log_file.read_text()
+            ),
+            timeout=30,
+        )
+    line = next(x for x in log_file.read_text().splitlines() if "warmed up" in x)
+    assert "openai" in line and "qwen_lsp.engine.completion.complete" in line
+    assert not fake_llm.requests

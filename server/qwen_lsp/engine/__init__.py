@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "complete": "completion.complete",
     "PromptInspection": "completion.inspection",
     "inspect_prompt": "completion.inspection",
+    "warm_up": "completion.warmup",
     # code actions
     "ActionFailed": "actions.model",
     "ActionOffer": "actions.model",
@@ -136,6 +137,7 @@ __all__ = [
     "spend_stats",
     "status_changed",
     "typing_paused",
+    "warm_up",
     "whole_file_chunks",
     "why_not_reviewed",
     "workspace_folder",
@@ -170,6 +172,7 @@ if TYPE_CHECKING:
     from qwen_lsp.engine.ask import Prompt, Question, get_answer
     from qwen_lsp.engine.completion.complete import CompletionTarget, complete
     from qwen_lsp.engine.completion.inspection import PromptInspection, inspect_prompt
+    from qwen_lsp.engine.completion.warmup import warm_up
     from qwen_lsp.engine.indexing import (
         build_indexes,
         document_closed,

@@ -8,12 +8,13 @@ completion they ask while the user types an identifier as `Invoked` too.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from lsprotocol import types
 
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine import CompletionTarget, complete, relative_path
+from qwen_lsp.engine import CompletionTarget, complete, relative_path, warm_up
 from qwen_lsp.lsp import convert
 from qwen_lsp.lsp.documents import DISPATCHED_VERSION
 from qwen_lsp.lsp.server import QwenLanguageServer
@@ -121,5 +122,19 @@ def _register_for_client(ls: QwenLanguageServer, params: types.InitializeParams)
         )
 
 
+class WarmUp:
+    """The background task that readies the first completion (kept so it is not collected)."""
+
+    task: asyncio.Task[None] | None = None
+
+
+def _warm_up(ls: QwenLanguageServer) -> None:
+    """Once the editor's settings are read: ready the first completion in the background."""
+    if ls.runtime is not None:
+        ls.state(WarmUp).task = asyncio.get_running_loop().create_task(warm_up(ls.runtime))
+
+
 def register(server: QwenLanguageServer) -> None:
+    server.add_state(WarmUp())
     server.on_initialize.append(_register_for_client)
+    server.on_initialized.append(_warm_up)

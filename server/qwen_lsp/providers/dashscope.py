@@ -81,6 +81,13 @@ class DashScopeProvider:
         deadline = self.endpoint.timeout if timeout is None else timeout
         return await within_deadline(self._generate(request, deadline), deadline, self._where())
 
+    async def prepare(self) -> None:
+        """Build the client and the HTTP session before the first request needs them
+        (importing the SDK and setting up TLS take a few hundred ms); sends nothing."""
+        await import_sdk("dashscope")
+        self._get_client()
+        await self._get_session()
+
     async def aclose(self) -> None:
         client, self._client = self._client, None
         session, self._session = self._session, None

@@ -65,6 +65,11 @@ class OpenAIProvider:
         deadline = self.endpoint.timeout if timeout is None else timeout
         return await within_deadline(self._generate(request, deadline), deadline, self._where())
 
+    async def prepare(self) -> None:
+        """Build the client before the first request needs it (importing the SDK and setting
+        up its TLS take a few hundred ms); sends nothing."""
+        await self._get_client()
+
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None:

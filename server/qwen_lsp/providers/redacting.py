@@ -45,6 +45,12 @@ class RedactingProvider:
         generation = await self.inner.generate(sent, timeout=timeout)
         return restore_secrets(generation, placeholders, json_document=request.json_mode or None)
 
+    async def prepare(self) -> None:
+        """Ready the wire for its first request, when the provider can (sends nothing)."""
+        prepare = getattr(self.inner, "prepare", None)
+        if prepare is not None:
+            await prepare()
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 
