@@ -69,7 +69,7 @@ async def test_a_missing_sdk_is_a_clear_error_and_an_imported_one_is_not_importe
 
 
 async def test_an_answer_past_its_deadline_is_cut():
-    with pytest.raises(DeadlineExceeded, match="endpoint X: no complete answer within 0.05s"):
+    with pytest.raises(DeadlineExceeded, match=r"endpoint X: no complete answer within 0\.05s"):
         await within_deadline(asyncio.sleep(1), 0.05, "endpoint X")
     assert await within_deadline(asyncio.sleep(0, result=3), 1.0, "endpoint X") == 3
 
