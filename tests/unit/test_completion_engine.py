@@ -70,13 +70,17 @@ async def test_a_fim_answer_is_shown_at_the_cursor_and_served_again_from_memory(
     runtime = make_runtime(tmp_path, settings_for(fake_llm), shown)
     fake_llm.reply("a + b")
     drawn = "def add(a, b):\n    return █\n"
-    assert await ask(runtime, drawn) == ["a + b"]
+    [suggestion] = await complete(runtime, target(drawn), manual=True)
+    # inserted at the cursor, replacing nothing; paid for, not from the cache
+    assert (suggestion.text, suggestion.start, suggestion.end) == ("a + b", *[Position(1, 11)] * 2)
+    assert not suggestion.from_cache
     [request] = fake_llm.requests
     assert request.body["prompt"].endswith(
         "<|fim_prefix|>def add(a, b):\n    return <|fim_suffix|>\n<|fim_middle|>"
     )
     assert request.body["model"] == "qwen2.5-coder-7b"
-    assert await ask(runtime, drawn) == ["a + b"]  # the same place: no second request
+    [again] = await complete(runtime, target(drawn), manual=True)  # no second request
+    assert (again.text, again.start, again.from_cache) == ("a + b", Position(1, 11), True)
     assert await ask(runtime, "def add(a, b):\n    return a█\n") == [" + b"]  # typed through
     assert len(fake_llm.requests) == 1
     assert runtime.tally.today("CNY").saved_requests >= 1
@@ -188,8 +192,10 @@ async def test_a_secret_file_or_a_huge_one_is_never_sent(fake_llm, tmp_path, sho
     assert await ask(runtime, big) == []
     assert await ask(runtime, "a = 1\x00\nb = █\n", name="blob.py") == []
     assert not fake_llm.requests
-    assert len([m for m in shown if "maxFileSize" in m]) == 1  # said once per file
-    assert any("looks binary" in m for m in shown)
+    assert shown == [
+        "qwen-lsp: calc.py is larger than maxFileSize (1000 bytes): no completions there",
+        "qwen-lsp: blob.py looks binary: no completions there",
+    ]  # said once per file
     await runtime.aclose()
 
 
