@@ -162,6 +162,20 @@ async def test_keystrokes_within_the_debounce_send_one_request(fake_llm, tmp_pat
     await runtime.aclose()
 
 
+async def test_a_fixed_debounce_is_waited_for_after_every_key(fake_llm, tmp_path, shown):
+    settings = settings_for(fake_llm, completion={"debounceMs": 1000})
+    runtime = make_runtime(tmp_path, settings, shown)
+    fake_llm.reply("tal")
+    first = asyncio.ensure_future(ask(runtime, "x = t█\n", manual=False))
+    await asyncio.sleep(0.4)  # a slow typist: longer than the learnt wait, within the setting
+    assert not fake_llm.requests
+    second = asyncio.ensure_future(ask(runtime, "x = to█\n", manual=False))
+    assert await first == []
+    assert await second == ["tal"]
+    assert len(fake_llm.requests) == 1
+    await runtime.aclose()
+
+
 async def test_a_manual_request_is_sent_at_once(fake_llm, tmp_path, shown):
     settings = settings_for(fake_llm, completion={"debounceMs": 5000})
     runtime = make_runtime(tmp_path, settings, shown)

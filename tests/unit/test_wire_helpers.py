@@ -56,6 +56,9 @@ def test_an_error_shown_to_the_user_never_holds_the_key():
     assert redact("token sk-abcdefgh12 refused", None) == "token *** refused"
     assert redact("x" * 500, None) == "x" * 300
     assert redact("plain message", "") == "plain message"
+    assert redact("plain message", "   ") == "plain message"  # a blank key hides nothing
+    # a key of any shape, echoed in another case, is still hidden
+    assert redact("bad key DS-KEY-ABC123XYZ", "ds-key-abc123xyz") == "bad key ***"
 
 
 async def test_a_missing_sdk_is_a_clear_error_and_an_imported_one_is_not_imported_again():
