@@ -415,14 +415,20 @@ class CompletionPrompt:
 def fim_prompt(
     ctx: CursorContext, *, repo_name: str | None = None, snippets: Iterable[Snippet] = ()
 ) -> str:
-    """Qwen's FIM string: file level, or repo level when a repo name or snippets are given."""
-    body = f"{FIM_PREFIX}{ctx.prefix}{FIM_SUFFIX}{ctx.suffix}{FIM_MIDDLE}"
+    """Qwen's FIM string: file level, or repo level when a repo name or snippets are given.
+
+    Each file appears once, the current one last: its own excerpt (the headers enclosing the
+    cursor, definitions outside the window) opens its block, before the window's prefix.
+    """
     snippets = list(snippets)
     if repo_name is None and not snippets:
-        return body
+        return f"{FIM_PREFIX}{ctx.prefix}{FIM_SUFFIX}{ctx.suffix}{FIM_MIDDLE}"
+    excerpt = "".join(f"{s.content}\n\n" for s in snippets if s.path == ctx.path)
     parts = [f"{REPO_NAME}{repo_name or 'repository'}\n"]
-    parts.extend(f"{FILE_SEP}{s.path}\n{s.content}\n" for s in snippets)
-    parts.append(f"{FILE_SEP}{ctx.path}\n{body}")
+    parts.extend(f"{FILE_SEP}{s.path}\n{s.content}\n" for s in snippets if s.path != ctx.path)
+    parts.append(
+        f"{FILE_SEP}{ctx.path}\n{FIM_PREFIX}{excerpt}{ctx.prefix}{FIM_SUFFIX}{ctx.suffix}{FIM_MIDDLE}"
+    )
     return "".join(parts)
 
 

@@ -123,8 +123,13 @@ async def test_the_key_covers_what_shapes_the_answer(fake_llm, tmp_path: Path):
     (tmp_path / "b").mkdir()
     elsewhere = make_runtime(tmp_path / "b", fake_llm, baseUrl=fake_llm.url + "/other/v1")
     assert question.prompt.key != cache_key(elsewhere, request, mode="test", template_version="1")
+    # the same URL and request through another provider's wire is another answer
+    (tmp_path / "c").mkdir()
+    other_wire = make_runtime(tmp_path / "c", fake_llm, provider="openai")
+    assert question.prompt.key != cache_key(other_wire, request, mode="test", template_version="1")
     await runtime.aclose()
     await elsewhere.aclose()
+    await other_wire.aclose()
 
 
 async def test_an_answer_the_caller_refuses_is_paid_but_not_kept(fake_llm, tmp_path: Path):

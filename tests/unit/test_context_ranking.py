@@ -18,6 +18,7 @@ from qwen_lsp.context.ranking import (
 )
 from qwen_lsp.context.snippets import Piece, scope_pieces
 from qwen_lsp.model import Position
+from qwen_lsp.prompts import Snippet, fim_prompt
 from tests.unit.context_repos import checkout, context_at, indexed_workspace
 
 
@@ -127,6 +128,16 @@ def test_the_current_files_far_definitions_and_headers_come_when_the_window_miss
     assert block.content.startswith("class Inventory:")
     assert "def method_0(self, value)" in block.content
     assert "def last(self):" not in block.content  # inside the window: not shown twice
+
+    # Qwen's repo-level FIM names each file once: the excerpt opens the current file's block,
+    # which comes last, with the FIM tokens.
+    prompt = fim_prompt(
+        ctx, repo_name="r", snippets=[Snippet(b.path, b.content) for b in ctx.snippets]
+    )
+    assert prompt.count("<|file_sep|>") == 1
+    assert prompt.startswith("<|repo_name|>r\n<|file_sep|>inv.py\n<|fim_prefix|>class Inventory:")
+    assert prompt.endswith(f"{ctx.prefix}<|fim_suffix|>{ctx.suffix}<|fim_middle|>")
+    assert prompt.count("def method_0(self, value)") == 1
 
 
 def test_the_fixture_context_fits_every_budget(tmp_path: Path):

@@ -86,3 +86,49 @@ async def test_savings_are_recorded_only_for_answers_that_stood():
     session.settle(second, lambda: recorded.append("second"), 0.05)
     await asyncio.sleep(0.1)
     assert recorded == ["second"]
+
+
+async def test_a_settings_change_forgets_every_documents_answer_and_flight():
+    every = sessions.CompletionSessions()
+    here, there = every.get("a.py"), every.get("b.py")
+    here.remembered = answer()
+    started = asyncio.Event()
+    flight = there.start_flight(ANCHOR, slow_answer(started, 5))
+    recorded: list[str] = []
+    ticket = here.arrive(asyncio.get_running_loop().time(), manual=False)
+    here.settle(ticket, lambda: recorded.append("saved"), 0.05)
+    every.forget()
+    assert here.remembered is None and there.flight is None
+    await asyncio.sleep(0.1)
+    assert flight.task.cancelled()  # its HTTP request goes with it
+    assert recorded == []  # nothing was saved by an answer of the old settings
+    assert every.get("a.py") is here  # the typing rhythm learnt so far stays
+
+
+async def test_only_the_documents_worked_in_most_recently_keep_a_session():
+    every = sessions.CompletionSessions()
+    first = every.get("0.py")
+    started = asyncio.Event()
+    flight = first.start_flight(ANCHOR, slow_answer(started, 5))
+    for number in range(1, sessions.MAX_SESSIONS):
+        every.get(f"{number}.py")
+    assert every.get("0.py") is first  # used again: now the most recent
+    every.get("new.py")  # the 17th: the least recently used one, 1.py, goes
+    assert every.get("0.py") is first
+    assert every.get("1.py") is not None
+    every.get("another.py")
+    every.get("and-another.py")
+    for number in range(2, sessions.MAX_SESSIONS + 2):
+        every.get(f"x{number}.py")
+    await asyncio.sleep(0)
+    assert every.get("0.py") is not first  # pushed out: closed, its flight cancelled
+    await asyncio.sleep(0.05)
+    assert flight.task.cancelled()
+
+
+async def test_a_wait_ends_at_its_deadline_when_nothing_supersedes_it():
+    session = DocumentSession()
+    loop = asyncio.get_running_loop()
+    ticket = session.arrive(loop.time(), manual=False)
+    assert await ticket.wait_until(loop.time() - 1) is True  # past: no wait
+    assert await asyncio.wait_for(ticket.wait_until(loop.time() + 0.1), 2) is True

@@ -67,6 +67,7 @@ _EXPORTS: dict[str, str] = {
     "eval_table": "evaluation.report",
     "ChartsUnavailable": "evaluation.html",
     "eval_html": "evaluation.html",
+    "warm_up": "completion.warmup",
     # code actions
     "ActionFailed": "actions.model",
     "ActionOffer": "actions.model",
@@ -182,6 +183,7 @@ __all__ = [
     "suggestion_accepted",
     "suggestions_shown",
     "typing_paused",
+    "warm_up",
     "whole_file_chunks",
     "why_not_reviewed",
     "workspace_folder",
@@ -222,6 +224,7 @@ if TYPE_CHECKING:
     from qwen_lsp.engine.ask import Prompt, Question, get_answer
     from qwen_lsp.engine.completion.complete import CompletionTarget, complete
     from qwen_lsp.engine.completion.inspection import PromptInspection, inspect_prompt
+    from qwen_lsp.engine.completion.warmup import warm_up
     from qwen_lsp.engine.evaluation.holes import Hole, cut_holes
     from qwen_lsp.engine.evaluation.html import ChartsUnavailable, eval_html
     from qwen_lsp.engine.evaluation.report import eval_report, eval_rows, eval_table

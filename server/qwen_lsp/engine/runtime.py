@@ -89,13 +89,26 @@ class Runtime:
         return self.loaded.settings
 
     def update(self, loaded: LoadedSettings) -> None:
-        before = _endpoint_settings(self.loaded)
+        previous = self.loaded
+        before = _endpoint_settings(previous)
         self.loaded = loaded
         self.workspace.configure(loaded.settings)
         if self._halts and _endpoint_settings(loaded) != before:
             log.info("settings changed: requests are sent again")
             self._halts.clear()
             self.incidents.resolve()
+        if (previous.settings, previous.base_url) != (loaded.settings, loaded.base_url):
+            # Another model, endpoint, mode or sampling: the answers kept in memory (and the
+            # requests in flight) were the old setup's, never to be served for the new one.
+            self.completions.forget()
+            settings = loaded.settings
+            log.info(
+                "settings changed: provider %s, model %s, endpoint %s, prompt mode %s",
+                settings.provider,
+                settings.completion_model,
+                loaded.base_url,
+                settings.forced_mode.value if settings.forced_mode else "auto",
+            )
 
     def endpoint(self, timeout: float) -> Endpoint:
         return Endpoint(

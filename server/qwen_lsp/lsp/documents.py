@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 MAX_TREES = 16
 # Trees are brought up to date this long after the last keystroke, off the completion path.
 IDLE_PARSE_DELAY = 0.3
+
+# The version of a request's document when the request was read. Its handler runs a turn of
+# the loop later, after changes read in the meantime (the next key, sent right behind the
+# request): a position is only good in the version it was given for. Set by the protocol.
+DISPATCHED_VERSION: ContextVar[int | None] = ContextVar("dispatched_version", default=None)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pygls.protocol.language_server import lsp_method
 from qwen_lsp import __version__
 from qwen_lsp.engine import Runtime
 from qwen_lsp.log import escape_controls
-from qwen_lsp.lsp.documents import DocumentStore
+from qwen_lsp.lsp.documents import DISPATCHED_VERSION, DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,17 @@ class QwenProtocol(LanguageServerProtocol):
     5,000-line file); `DocumentStore` already keeps the text, the line index and the tree, so
     the synchronisation notifications go straight to our handlers.
     """
+
+    def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
+        """Dispatch a request, its handler knowing the version of its document as it stood
+        when the request was read (`DISPATCHED_VERSION`; the handler's task copies it)."""
+        uri = getattr(getattr(params, "text_document", None), "uri", None)
+        doc = self._server.documents.get(uri) if isinstance(uri, str) else None  # type: ignore[attr-defined]
+        token = DISPATCHED_VERSION.set(doc.version if doc is not None else None)
+        try:
+            super()._handle_request(msg_id, method_name, params)
+        finally:
+            DISPATCHED_VERSION.reset(token)
 
     def _to_user_handler(self, method: str, params: object):  # type: ignore[no-untyped-def]
         if (handler := self.fm.features.get(method)) is not None:

@@ -10,8 +10,14 @@ _TRIVIAL = set(")]};,.")
 
 
 def drop_trailing_whitespace(text: str, ctx: FilterContext) -> str | None:
-    """Trailing blank lines and spaces only push the suffix around."""
-    return text.rstrip()
+    """Trailing blank lines and spaces only push the suffix around, except the spaces that
+    part a one-line answer from the code right after the cursor (`if █and` + `started `)."""
+    kept = text.rstrip()
+    after = ctx.line_suffix[:1]
+    if "\n" in kept or not after.strip() or after in _TRIVIAL or after == ":":
+        return kept
+    trailing = text[len(kept) :]
+    return kept + trailing[: len(trailing) - len(trailing.lstrip(" \t"))]
 
 
 def drop_empty_and_trivial(text: str, ctx: FilterContext) -> str | None:

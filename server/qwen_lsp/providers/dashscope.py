@@ -75,6 +75,8 @@ class DashScopeProvider:
         return (PromptMode.PARTIAL, PromptMode.CHAT)
 
     async def prepare(self) -> None:
+        """Build the client before the first request needs it (importing the SDK takes a few
+        hundred ms); sends nothing."""
         await import_sdk("dashscope")
         self._get_client()
 

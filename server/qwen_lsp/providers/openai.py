@@ -100,6 +100,8 @@ class OpenAIProvider:
         return (PromptMode.FIM, PromptMode.CHAT)
 
     async def prepare(self) -> None:
+        """Build the client before the first request needs it (importing the SDK and setting
+        up its TLS take a few hundred ms); sends nothing."""
         await self._get_client()
 
     async def server_kind(self) -> str:

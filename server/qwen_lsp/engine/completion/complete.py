@@ -233,7 +233,9 @@ async def _fetch(
         prefix=ctx.prefix,
         suffix=ctx.suffix,
         language=ctx.language,
-        from_chat=answer.mode is not PromptMode.FIM,
+        # Only a chat answer is wrapped in prose and fences and written as if the hole were at
+        # column 0; FIM and partial answers are raw continuations of the text before the cursor.
+        from_chat=answer.mode is PromptMode.CHAT,
         syntax=probe,
     )
     continuations: dict[str, str | None] = {}

@@ -61,8 +61,16 @@ def inspect_prompt(
         text = request.prompt
         if ctx.repo_name is not None:
             sections.append(Section("repository", count(f"{REPO_NAME}{ctx.repo_name}\n")))
+        # The current file's excerpt opens that file's own block (it is named once).
         sections.extend(
-            Section(name, count(f"{FILE_SEP}{block.path}\n{block.content}\n"))
+            Section(
+                name,
+                count(
+                    f"{block.content}\n\n"
+                    if block.path == ctx.path
+                    else f"{FILE_SEP}{block.path}\n{block.content}\n"
+                ),
+            )
             for name, block in related
         )
         if ctx.repo_name is not None:

@@ -152,6 +152,14 @@ class DocumentSession:
             self.flight.cancel()
             self.flight = None
 
+    def forget(self) -> None:
+        """Drop the answers of the settings before: the last one and the one in flight."""
+        self.drop_flight()
+        self.remembered = None
+        if self._saving is not None:
+            self._saving.cancel()
+            self._saving = None
+
     def close(self) -> None:
         self.drop_flight()
         if self.latest is not None:
@@ -179,6 +187,11 @@ class CompletionSessions:
         else:
             self._sessions.move_to_end(key)
         return session
+
+    def forget(self) -> None:
+        """The settings changed: no document keeps an answer of the old ones."""
+        for session in self._sessions.values():
+            session.forget()
 
     def changed(self) -> None:
         for listener in self.listeners:
