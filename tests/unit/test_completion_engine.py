@@ -132,7 +132,8 @@ async def test_another_model_or_endpoint_is_asked_again(fake_llm, tmp_path, show
     assert await ask(runtime, drawn) == ["a + b"]
     changes = [
         {"model": "other-coder"},
-        {"baseUrl": fake_llm.compatible_base_url},
+        # DashScope serves FIM on its compatible mode for its own FIM models only
+        {"baseUrl": fake_llm.compatible_base_url, "model": "qwen2.5-coder-7b-instruct"},
         {"completion": {"temperature": 0.7}},
     ]
     for number, change in enumerate(changes, start=1):
