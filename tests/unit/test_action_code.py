@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from qwen_lsp.config import CustomAction, validate
+from qwen_lsp.context.files import is_test_file
 from qwen_lsp.context.parsing import SourceDocument
-from qwen_lsp.engine.actions.conventions import is_test_file, offers_tests, plan_unit_tests
+from qwen_lsp.engine.actions.conventions import offers_tests, plan_unit_tests
 from qwen_lsp.engine.actions.model import ActionFailed
 from qwen_lsp.engine.actions.offers import offers_for
 from qwen_lsp.engine.actions.regions import comments_in, region_for

@@ -646,11 +646,18 @@ def _write_report(
             and not environment.no_color
         )
         text = render(options.format, report, color=color)
-    if options.output:
-        target = root / options.output
+    _emit(text, "report", options.output, root, stdout, console)
+
+
+def _emit(
+    text: str, what: str, output: str | None, folder: Path, stdout: TextIO, console: Console
+) -> None:
+    """`text` to `output` (relative to `folder`; never through a link), else to stdout."""
+    if output:
+        target = folder / output
         target.parent.mkdir(parents=True, exist_ok=True)
         write_text_no_follow(target, text)
-        console.say(f"report written to {target}")
+        console.say(f"{what} written to {target}")
     else:
         stdout.write(text)
         stdout.flush()
@@ -721,14 +728,7 @@ def _dry_run(
         text = json.dumps(_dry_run_json(runtime, work, previews, estimates), indent=2) + "\n"
     else:
         text = _dry_run_text(runtime, work, previews, estimates)
-    if options.output:
-        target = places.cwd / options.output
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_text_no_follow(target, text)
-        console.say(f"estimate written to {target}")
-    else:
-        stdout.write(text)
-        stdout.flush()
+    _emit(text, "estimate", options.output, places.cwd, stdout, console)
 
 
 def _dry_run_json(

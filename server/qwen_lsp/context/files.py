@@ -71,6 +71,25 @@ _HEADER_LINES = 5
 _MINIFIED_LINE = 1000  # a line this long in the head of a file: minified or data
 
 
+def is_test_file(path: str, *, by_folder: bool = False) -> bool:
+    """A test by its name (pytest, Go, Jest/Vitest, JUnit) or, with `by_folder`, by a folder of
+    tests it is in (tests/, test/, __tests__/, testing/)."""
+    pure = PurePosixPath(path)
+    name = pure.name
+    stem = name.split(".", 1)[0]
+    if (
+        stem.startswith("test_")
+        or stem.endswith("_test")
+        or stem == "conftest"
+        or ".test." in name
+        or ".spec." in name
+        or (name.endswith(".java") and stem.endswith("Test"))
+    ):
+        return True
+    folders = {part.lower() for part in pure.parts[:-1]}
+    return by_folder and bool(folders & {"test", "tests", "__tests__", "testing"})
+
+
 def is_indexable_name(path: str) -> bool:
     """A file the index could read: a language with a grammar, and not a generated name."""
     if language_for(None, path) is None:

@@ -12,7 +12,7 @@ folder (Go) or anywhere in the workspace (Rust).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from qwen_lsp.context.index import WorkspaceIndex
 from qwen_lsp.context.parsing import SourceDocument
@@ -121,6 +121,16 @@ class MemberFinder:
     ) -> list[Found]:
         """`name` as a member of the first class in `classes` (or its nearest base) that
         defines it."""
+        for path, cls, depth in self._with_bases(classes):
+            if not (bases_only and depth == 0):
+                found = self._own_member(path, cls, name)
+                if found:
+                    return found
+        return []
+
+    def _with_bases(self, classes: Sequence[Found]) -> Iterator[tuple[str, Definition, int]]:
+        """`classes`, then their bases, nearest first (each once, `MAX_BASE_DEPTH` deep), with
+        how many levels up each is; the bases are looked up only when asked for."""
         queue = [(path, cls, 0) for path, cls in classes]
         seen: set[tuple[str, str, int]] = set()
         while queue:
@@ -129,13 +139,9 @@ class MemberFinder:
             if key in seen:
                 continue
             seen.add(key)
-            if not (bases_only and depth == 0):
-                found = self._own_member(path, cls, name)
-                if found:
-                    return found
+            yield path, cls, depth
             if depth < MAX_BASE_DEPTH:
                 queue.extend((p, d, depth + 1) for p, d in self._bases(path, cls))
-        return []
 
     def _own_member(self, path: str, cls: Definition, name: str) -> list[Found]:
         found = [(p, d) for p, d in self._defined_in(path, name) if d.scope == cls.name]
@@ -163,14 +169,7 @@ class MemberFinder:
     def attribute(self, classes: Sequence[Found], name: str) -> list[Found]:
         """The classes of attribute `name` of the first of `classes` (or a base) that
         declares it."""
-        queue = [(path, cls, 0) for path, cls in classes]
-        seen: set[tuple[str, str, int]] = set()
-        while queue:
-            path, cls, depth = queue.pop(0)
-            key = (path, cls.name, cls.line)
-            if key in seen:
-                continue
-            seen.add(key)
+        for path, cls, _ in self._with_bases(classes):
             ref = None
             if path == self.here and self.document is not None:
                 ref = attribute_in_document(self.document, cls.line, cls.end_line, name)
@@ -180,8 +179,6 @@ class MemberFinder:
                 found = self.types(ref, path)
                 if found:
                     return found
-            if depth < MAX_BASE_DEPTH:
-                queue.extend((p, d, depth + 1) for p, d in self._bases(path, cls))
         return []
 
     def follow(self, chain: Sequence[str | TypeRef]) -> tuple[list[Found], bool]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
+
+from qwen_lsp.context.files import is_test_file
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +33,6 @@ class UnitTestPlan:
     framework: str
     language: str
     same_file: bool = False  # Rust: the tests module lives in the source file itself
-
-
-def is_test_file(path: str) -> bool:
-    name = PurePath(path).name
-    stem = name.split(".", 1)[0]
-    return (
-        stem.startswith("test_")
-        or stem.endswith("_test")
-        or stem == "conftest"
-        or ".test." in name
-        or ".spec." in name
-        or (name.endswith(".java") and stem.endswith("Test"))
-    )
 
 
 def offers_tests(language: str | None, path: str) -> bool:

@@ -23,11 +23,17 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tree_sitter import Node
 
-from qwen_lsp.context.files import ReadPolicy, WorkspaceFiles, is_generated, is_indexable_name
+from qwen_lsp.context.files import (
+    ReadPolicy,
+    WorkspaceFiles,
+    is_generated,
+    is_indexable_name,
+    is_test_file,
+)
 from qwen_lsp.context.languages import language_for
 from qwen_lsp.context.parsing import SourceDocument
 
@@ -57,30 +63,15 @@ class Hole:
     text: str  # what was cut: the expected answer
 
 
-def is_test_file(path: str) -> bool:
-    """A test by the usual names (pytest, Go, Jest/Vitest, JUnit) or folders (tests/, test/)."""
-    pure = PurePosixPath(path)
-    name = pure.name
-    stem = name.split(".", 1)[0]
-    folders = {part.lower() for part in pure.parts[:-1]}
-    return (
-        stem.startswith("test_")
-        or stem.endswith("_test")
-        or stem == "conftest"
-        or ".test." in name
-        or ".spec." in name
-        or (name.endswith(".java") and stem.endswith("Test"))
-        or bool(folders & {"test", "tests", "__tests__", "testing"})
-    )
-
-
 def source_files(
     files: WorkspaceFiles, paths: list[str] | None = None, *, include_tests: bool = False
 ) -> list[str]:
     """The files holes may come from: parsed languages, admitted by the door, not generated."""
     chosen = []
     for path in sorted(files.list(paths or ["."])):
-        if not is_indexable_name(path) or (is_test_file(path) and not include_tests):
+        if not is_indexable_name(path) or (
+            is_test_file(path, by_folder=True) and not include_tests
+        ):
             continue
         chosen.append(path)
         if len(chosen) >= _MAX_FILES:
