@@ -516,3 +516,24 @@ def test_cpp_namespace_members_are_found_unqualified_too(tmp_path: Path):
         "    perimeter(█\n}\n",
     }
     assert "double perimeter(const Shape& shape);" in related_at(tmp_path, files)
+
+
+def test_java_overloads_all_come_and_python_overloads_give_way_to_the_implementation(
+    tmp_path: Path,
+):
+    java = {
+        "src/main/java/a/Sink.java": "package a;\n\npublic class Sink {\n"
+        "    void add(long v) {}\n    void add(long[] v) {}\n}\n",
+        "src/main/java/a/Use.java": "package a;\n\npublic class Use {\n    private Sink sink;\n"
+        "    void go() {\n        sink.add(█);\n    }\n}\n",
+    }
+    related = related_at(tmp_path / "java", java)
+    assert "void add(long v)" in related and "void add(long[] v)" in related
+    python = {
+        "sink.py": "from typing import overload\n\n\nclass Sink:\n    @overload\n"
+        "    def add(self, v: int) -> None: ...\n    @overload\n"
+        "    def add(self, v: list[int]) -> None: ...\n"
+        "    def add(self, v: int | list[int]) -> None:\n        pass\n",
+        "use.py": "from sink import Sink\n\n\ndef go(sink: Sink):\n    sink.add(█)\n",
+    }
+    assert "def add(self, v: int | list[int]) -> None:" in related_at(tmp_path / "py", python)

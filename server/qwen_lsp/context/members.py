@@ -27,6 +27,7 @@ from qwen_lsp.context.tags import Definition
 
 CLASS_KINDS = frozenset({"class", "interface", "type", "enum"})
 MAX_BASE_DEPTH = 5
+MAX_OVERLOADS = 3
 _NOT_FOUND: list[tuple[str, Definition]] = []
 
 Found = tuple[str, Definition]
@@ -145,9 +146,11 @@ class MemberFinder:
 
     def _own_member(self, path: str, cls: Definition, name: str) -> list[Found]:
         found = [(p, d) for p, d in self._defined_in(path, name) if d.scope == cls.name]
-        if found:
-            return found[-1:]  # Python's `@overload`s come first, the implementation last
         language = self.language_of(path)
+        if found:
+            # Python's `@overload`s come first and the implementation last; elsewhere each
+            # overload is real (Java's `add(long)` and `add(long[])`): the first few
+            return found[-1:] if language == "python" else found[:MAX_OVERLOADS]
         if language not in ("go", "rust"):
             return []
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
