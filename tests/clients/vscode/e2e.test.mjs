@@ -534,7 +534,8 @@ describe("VS Code extension in code-server", () => {
           encoding: "utf8",
           timeout: WAIT,
         });
-        const rows = stats.status === 0 ? JSON.parse(stats.stdout).acceptance : [];
+        const rows =
+          stats.status === 0 ? JSON.parse(stats.stdout).acceptance : [];
         return (rows ?? []).some((row) => row.accepted === 1 && row.shown >= 1);
       });
       // Dismissed with Escape: shown, never accepted, so not counted as accepted.
@@ -544,15 +545,21 @@ describe("VS Code extension in code-server", () => {
         (await ghostText(page)).includes(REPLY),
       );
       await page.keyboard.press("Escape");
-      await waitFor("the ghost text dismissed", async () => (await ghostText(page)) === "");
+      await waitFor(
+        "the ghost text dismissed",
+        async () => (await ghostText(page)) === "",
+      );
       await waitFor("stats to count it as shown only", () => {
         const stats = spawnSync(SERVER, ["stats", "--format", "json"], {
           env: run.env,
           encoding: "utf8",
           timeout: WAIT,
         });
-        const rows = stats.status === 0 ? JSON.parse(stats.stdout).acceptance : [];
-        return (rows ?? []).some((row) => row.accepted === 1 && row.shown === 2);
+        const rows =
+          stats.status === 0 ? JSON.parse(stats.stdout).acceptance : [];
+        return (rows ?? []).some(
+          (row) => row.accepted === 1 && row.shown === 2,
+        );
       });
       await page.keyboard.press("Home");
       await page.keyboard.press("Shift+End");
