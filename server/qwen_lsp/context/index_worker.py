@@ -103,15 +103,18 @@ def encode_stale(files: Iterable[StaleFile]) -> str:
 _DOORS: dict[tuple[str, ReadPolicy], tuple[int, WorkspaceFiles]] = {}
 
 
-def _door(job: FolderJob, *, listing: bool = False) -> tuple[WorkspaceFiles, list[str]]:
+Listed = list[tuple[str, os.stat_result | None]]
+
+
+def _door(job: FolderJob, *, listing: bool = False) -> tuple[WorkspaceFiles, Listed]:
     """The folder's door, listed once for this build (the listing takes the ignore decisions
-    of every file at once); with `listing`, the files it lists (a scan)."""
+    of every file at once); with `listing`, the files it lists with their stats (a scan)."""
     key = (job.root, job.policy)
     known = _DOORS.get(key)
     if known is not None and known[0] == job.build and not listing:
         return known[1], []
     door = WorkspaceFiles(Path(job.root), job.policy)
-    listed = door.list(["."])
+    listed = door.list_stats(["."])
     _DOORS.clear()  # one folder's door at a time: a worker serves one build
     _DOORS[key] = (job.build, door)
     return door, listed
@@ -136,11 +139,10 @@ def scan_folder(
     if door is None:
         door, listed = _door(job, listing=True)
     else:
-        listed = door.list(["."])
-    root = Path(job.root)
+        listed = door.list_stats(["."])
     result = ScanResult()
     wanted = []
-    for path in listed:
+    for path, info in listed:
         if path == "go.mod" or path.endswith("/go.mod"):
             module = door.read(path)
             name = read_go_module(module) if isinstance(module, str) else None
@@ -150,20 +152,14 @@ def scan_folder(
             config = read_ts_config(path, lambda p: _text_through(door, p))
             if config is not None:
                 result.ts_paths[posixpath.dirname(path)] = config
-        elif _indexable_name(path.rpartition("/")[2]):
-            wanted.append(path)
+        elif info is not None and _indexable_name(path.rpartition("/")[2]):
+            wanted.append((path, info.st_size, info.st_mtime_ns))  # the listing's stat
     del listed
     # over the limit, files nearer the root are kept: they are the project's own code
-    wanted.sort(key=lambda p: (p.count("/"), p))
+    wanted.sort(key=lambda f: (f[0].count("/"), f[0]))
     result.left_out = max(len(wanted) - job.max_files, 0)
     del wanted[job.max_files :]
-    on_disk: dict[str, tuple[int, int]] = {}
-    for path in wanted:
-        try:
-            info = os.stat(root / path)
-        except OSError:
-            continue
-        on_disk[path] = (info.st_size, info.st_mtime_ns)
+    on_disk = {path: (size, mtime) for path, size, mtime in wanted}
     del wanted
     result.found = len(on_disk)
     known: dict[str, str] = {}  # stored digest of files whose stat changed

@@ -256,7 +256,8 @@ class _Reader:
             kind = "method"
         if not scope and container is not None:
             scope = self.container_name(container)
-        start = self.start_of(node)
+        opening = self.opening_of(node)
+        start = opening.start_byte
         signature = self.signature(node, kind, start)
         doc = self.doc(node, kind)
         header = self.header_line(container) if container is not None else ""
@@ -270,7 +271,7 @@ class _Reader:
         indent = "" if self.keyword_for(node, start) else self.indent_of(node)
         if not indent and container is not None and self.source[start - 1 : start] != b"\n":
             indent = self.indent_of(container) + "    "  # a member sharing its line: `{ m() {} }`
-        line = self.source.count(b"\n", 0, start)
+        line = opening.start_point[0]  # tree-sitter counts rows by "\n", as the index does
         definition = Definition(
             name=name,
             kind=kind,
@@ -288,12 +289,13 @@ class _Reader:
 
     # -- signature ------------------------------------------------------------------
 
-    def start_of(self, node: Node) -> int:
-        """Go's single-spec groups start at the keyword (`const X = 1`, `type P struct`)."""
+    def opening_of(self, node: Node) -> Node:
+        """The node a definition's text starts with: Go's single-spec groups start at the
+        keyword (`const X = 1`, `type P struct`)."""
         parent = node.parent
         if parent is not None and parent.type in _SPEC_GROUPS and parent.named_child_count == 1:
-            return parent.start_byte
-        return node.start_byte
+            return parent
+        return node
 
     def keyword_for(self, node: Node, start: int) -> str:
         parent = node.parent

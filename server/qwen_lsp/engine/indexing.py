@@ -2,9 +2,9 @@
 document or file event changes, and the build that reads the folders without stalling
 completions.
 
-A build runs in worker processes (`index_worker.py`: started with "spawn", at lower
-priority, one fewer than the machine's cores and at least one): a worker lists the folder and
-compares it with the stored index, then the files to read go to the workers in small
+A build runs in worker processes (`index_worker.py`: started with "spawn", one per core, at
+lower priority, so the scheduler gives a request's thread a core first): a worker lists the
+folder and compares it with the stored index, then the files to read go to the workers in small
 batches; the server only commits their records (from a worker thread, through the store's
 own writer connection) and answers requests meanwhile. Nothing of the folder's listing or
 content stays in the server's memory.
@@ -46,12 +46,14 @@ _builds = itertools.count(1)
 
 
 def worker_count() -> int:
-    """Index workers: one core is left to the server and the editor."""
+    """Index workers: one per core. They run at a lower priority (`worker_started`), so a
+    request the server answers takes a core from them at once; leaving a core idle instead
+    would double a cold build on a 2-core machine for nothing."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return max(1, cores - 1)
+    return max(1, cores)
 
 
 # -- folders and the build --------------------------------------------------------------------
