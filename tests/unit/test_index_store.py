@@ -13,7 +13,7 @@ from qwen_lsp.context.imports import ImportRef
 from qwen_lsp.context.index import LOOKUP_LIMIT, IndexPolicy
 from qwen_lsp.context.index_store import IndexStore, Record, imports_json
 from qwen_lsp.context.index_worker import encode_stale, scan_folder, stale_files
-from qwen_lsp.engine.indexing import build_indexes
+from qwen_lsp.engine.indexing import build_indexes, start_index_workers
 from tests.unit.test_context_index import build, git_repo, module, new_index
 
 
@@ -171,3 +171,33 @@ def test_scan_in_process_and_in_a_worker_agree(tmp_path: Path):
     worker_side = scan_folder(index.job(build=99))  # reads the database itself, read-only
     assert worker_side.stale == in_process.stale and "m1.py" in worker_side.stale
     assert (worker_side.found, worker_side.reused) == (3, 2)
+
+
+def _priority_after(steps: list[str], root: str) -> int:
+    """In a worker process: its priority after `steps` ("scan", "read")."""
+    from qwen_lsp.context.files import ReadPolicy
+    from qwen_lsp.context.index_worker import FolderJob, read_files
+
+    job = FolderJob(root, ReadPolicy(), 100, None, 1)
+    for step in steps:
+        if step == "scan":
+            scan_folder(job)
+        else:
+            read_files(job, [("m0.py", 1, 1, "")])
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_a_worker_scans_at_the_servers_priority_and_reads_below_it(tmp_path: Path):
+    import concurrent.futures
+    import multiprocessing
+
+    root = git_repo(tmp_path / "repo", {"m0.py": module("f0")})
+    server = os.getpriority(os.PRIO_PROCESS, 0)
+    with start_index_workers() as pool:  # the server's workers, as a build starts them
+        # a restart's scan is not left behind every other process of a busy machine
+        assert pool.submit(_priority_after, ["scan"], str(root)).result() == server
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        steps = ["scan", "read", "read"]
+        lowered = pool.submit(_priority_after, steps, str(root)).result()
+        assert lowered == min(server + 10, 19)  # lowered once, however many reads

@@ -203,6 +203,7 @@ def _stored(job: FolderJob, stored: Iterable[StoredFile] | None) -> Iterator[Ite
 
 def read_files(job: FolderJob, files: Sequence[StaleFile]) -> list[Record]:
     """Read and parse `files` through the folder's door (a worker's task)."""
+    yield_cpu()
     door, _ = _door(job)
     return [read_file(door, *file) for file in files]
 
@@ -313,8 +314,17 @@ def elide_secrets(texts: Sequence[str]) -> list[str]:
     return out
 
 
-def worker_started() -> None:
-    """A worker process's first step: it yields the CPU to the server (and the editor),
-    so a build never slows a request."""
+_NICE = 10
+_yielding: list[bool] = []  # set once this process has lowered its priority
+
+
+def yield_cpu() -> None:
+    """From now on this process yields the CPU to the server (and the editor), so reading
+    files never slows a request. Taken at a worker's first read, not at its start: the scan
+    before it is short, and a restart's scan waits for nothing else, so it is not left
+    behind every other process of a busy machine. (A process cannot take it back.)"""
+    if _yielding:
+        return
+    _yielding.append(True)
     with contextlib.suppress(OSError, AttributeError):
-        os.nice(10)
+        os.nice(_NICE)

@@ -2,12 +2,12 @@
 document or file event changes, and the build that reads the folders without stalling
 completions.
 
-A build runs in worker processes (`index_worker.py`: started with "spawn", one per core, at
-lower priority, so the scheduler gives a request's thread a core first): a worker lists the
-folder and compares it with the stored index, then the files to read go to the workers in small
-batches; the server only commits their records (from a worker thread, through the store's
-own writer connection) and answers requests meanwhile. Nothing of the folder's listing or
-content stays in the server's memory.
+A build runs in worker processes (`index_worker.py`: started with "spawn", one per core,
+reading at lower priority, so the scheduler gives a request's thread a core first): a worker
+lists the folder and compares it with the stored index, then the files to read go to the
+workers in small batches; the server only commits their records (from a worker thread,
+through the store's own writer connection) and answers requests meanwhile. Nothing of the
+folder's listing or content stays in the server's memory.
 
 The server's `lsp/indexing.py` turns editor events into these calls and owns the timers and
 the progress; what an event changes lives in the session's `Workspace`.
@@ -32,7 +32,6 @@ from qwen_lsp.context.index_worker import (
     read_files,
     scan_folder,
     stale_files,
-    worker_started,
 )
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.runtime import Runtime
@@ -46,7 +45,7 @@ _builds = itertools.count(1)
 
 
 def worker_count() -> int:
-    """Index workers: one per core. They run at a lower priority (`worker_started`), so a
+    """Index workers: one per core. They read at a lower priority (`yield_cpu`), so a
     request the server answers takes a core from them at once; leaving a core idle instead
     would double a cold build on a 2-core machine for nothing."""
     try:
@@ -65,9 +64,9 @@ def start_index_workers() -> concurrent.futures.ProcessPoolExecutor:
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=worker_count(),
         mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded server
-        initializer=worker_started,
     )
-    pool.submit(os.getpid)  # the processes start now, not at the first batch
+    # one process starts now, not at the scan (the pool adds the others as work arrives)
+    pool.submit(os.getpid)
     return pool
 
 
