@@ -118,12 +118,13 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time of the server and of its children that have ended (the build's workers once
-    the pool is shut down): user + system, its own and its reaped children's."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) of the server itself, and of its children that have ended
+    (the build's workers, once the pool is shut down, with the git they ran)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
-    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return (utime + stime) / tick, (cutime + cstime) / tick
 
 
 def load() -> str:
@@ -343,14 +344,17 @@ def report(f: dict) -> None:
         f["cold"] <= cold_target,
     )
     # The wall-clock figure counts whatever else the machine runs; the CPU time does not.
+    # The server's own includes the completions the bench asks meanwhile.
     cores = os.cpu_count() or 1
-    line("  CPU time of server + workers (cold)", f["cold_cpu"], "s")
+    server_cpu, workers_cpu = f["cold_cpu"]
+    line("  CPU time of the workers (cold)", workers_cpu, "s")
+    line("  CPU time of the server (cold, with its answers)", server_cpu, "s")
     line(
-        f"  the same over {cores} cores (an idle machine)",
-        f["cold_cpu"] / cores,
+        f"  the workers' time over {cores} cores (an idle machine)",
+        workers_cpu / cores,
         "s",
         f"<= {cold_target:g} s",
-        f["cold_cpu"] / cores <= cold_target,
+        workers_cpu / cores <= cold_target,
     )
     line(
         "restart with the index on disk",
@@ -362,7 +366,8 @@ def report(f: dict) -> None:
     line("  of which spawn -> initialize answered", f["initialize"], "s")
     index_only = f["restart"] - f["initialize"]
     line("  of which the index: initialize -> $/progress end", index_only, "s")
-    line("  CPU time of server + workers (restart)", f["restart_cpu"], "s")
+    line("  CPU time of the server (restart, from its start)", f["restart_cpu"][0], "s")
+    line("  CPU time of the workers (restart)", f["restart_cpu"][1], "s")
     print(f"  load average after the restart: {f['load_restart']}")
     line(
         "server RSS when ready (cold)",
