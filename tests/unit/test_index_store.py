@@ -187,15 +187,17 @@ def _priority_after(steps: list[str], root: str) -> int:
     return os.getpriority(os.PRIO_PROCESS, 0)
 
 
-def test_a_worker_scans_at_the_servers_priority_and_reads_below_it(tmp_path: Path):
+def test_the_first_build_scans_at_the_servers_priority_and_every_read_is_below_it(tmp_path: Path):
     import concurrent.futures
     import multiprocessing
 
     root = git_repo(tmp_path / "repo", {"m0.py": module("f0")})
     server = os.getpriority(os.PRIO_PROCESS, 0)
-    with start_index_workers() as pool:  # the server's workers, as a build starts them
+    with start_index_workers(at_start=True) as pool:  # the session's first build
         # a restart's scan is not left behind every other process of a busy machine
         assert pool.submit(_priority_after, ["scan"], str(root)).result() == server
+    with start_index_workers() as pool:  # a checkout's build: the user is typing
+        assert pool.submit(_priority_after, ["scan"], str(root)).result() == min(server + 10, 19)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
         steps = ["scan", "read", "read"]

@@ -320,9 +320,9 @@ _yielding: list[bool] = []  # set once this process has lowered its priority
 
 def yield_cpu() -> None:
     """From now on this process yields the CPU to the server (and the editor), so reading
-    files never slows a request. Taken at a worker's first read, not at its start: the scan
-    before it is short, and a restart's scan waits for nothing else, so it is not left
-    behind every other process of a busy machine. (A process cannot take it back.)"""
+    files never slows a request: at a worker's first read, or at its start for a build that
+    is not the session's first (`engine/indexing.start_index_workers`). A process cannot
+    take it back."""
     if _yielding:
         return
     _yielding.append(True)

@@ -32,6 +32,7 @@ from qwen_lsp.context.index_worker import (
     read_files,
     scan_folder,
     stale_files,
+    yield_cpu,
 )
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.runtime import Runtime
@@ -58,12 +59,17 @@ def worker_count() -> int:
 # -- folders and the build --------------------------------------------------------------------
 
 
-def start_index_workers() -> concurrent.futures.ProcessPoolExecutor:
+def start_index_workers(*, at_start: bool = False) -> concurrent.futures.ProcessPoolExecutor:
     """The worker processes of the next build, started now (at `initialize`, so starting
-    them overlaps the server's own start); `build_indexes` stops them when it is done."""
+    them overlaps the server's own start); `build_indexes` stops them when it is done.
+    `at_start`: the session's first build, whose scan keeps the server's priority (a
+    restart waits for nothing else, and a busy machine would leave it behind); a later
+    build (a checkout, changed settings) yields the CPU from its start, scan included,
+    since the user is typing meanwhile."""
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=worker_count(),
         mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded server
+        initializer=None if at_start else yield_cpu,
     )
     # one process starts now, not at the scan (the pool adds the others as work arrives)
     pool.submit(os.getpid)
