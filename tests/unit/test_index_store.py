@@ -133,10 +133,13 @@ def test_a_build_in_worker_processes_reports_files_done_of_found_and_tells_once(
     assert index.go_modules() == {"example.com/m": ""}
     assert len(notices) == 1 and "20 files over context.maxFiles (100)" in notices[0]
 
+    assert index.definitions_in("pkg/m3.py", "renamed3") == []  # remembered until a change
     (root / "pkg/m3.py").write_text(module("renamed3"), encoding="utf-8")
     [summary] = run()
     assert "1 read, 99 unchanged" in summary
     assert index.lookup("renamed3") and not index.lookup("f3")
+    # the workers committed the change: what the server remembered of the file is dropped
+    assert index.definitions_in("pkg/m3.py", "renamed3")
     assert len(notices) == 1  # said once
 
 

@@ -1,5 +1,6 @@
 """The symbol index's work that needs no server: listing a folder and comparing it with the
-stored index (`scan_folder`), and reading and parsing files into records (`read_files`).
+stored index (`scan_folder`), and reading and parsing files into records (`read_files`),
+committed to the folder's database by the worker itself during a build (`read_and_store`).
 
 Both run in worker processes while the server builds (`engine/indexing.py` starts them with
 the "spawn" method: a fork of the threaded server could copy a held lock), and in-process for
@@ -41,7 +42,7 @@ from qwen_lsp.context.imports import (
     read_imports,
     read_ts_config,
 )
-from qwen_lsp.context.index_store import Record, StoredFile, imports_json
+from qwen_lsp.context.index_store import Record, StoredFile, imports_json, write_records
 from qwen_lsp.context.languages import get_parser, header_language, language_for
 from qwen_lsp.context.tags import Definition, definitions
 from qwen_lsp.redaction import find_secrets
@@ -58,7 +59,7 @@ class FolderJob:
     root: str
     policy: ReadPolicy  # the door's: `exclude`, and the index's size limit
     max_files: int
-    store: str | None  # the database, read-only here (None: nothing stored to compare)
+    store: str | None  # the database: compared with, and written by `read_and_store`
     build: int = 0  # a new build lists the folder again
 
 
@@ -206,6 +207,16 @@ def read_files(job: FolderJob, files: Sequence[StaleFile]) -> list[Record]:
     yield_cpu()
     door, _ = _door(job)
     return [read_file(door, *file) for file in files]
+
+
+def read_and_store(job: FolderJob, files: Sequence[StaleFile]) -> list[str]:
+    """Read and parse `files`, and commit their records to the folder's database from this
+    worker (a build's task); what crosses back is each file's outcome, for the summary."""
+    records = read_files(job, files)
+    if job.store is None:
+        raise ValueError("a build's job names its database")
+    write_records(job.store, records)
+    return [record.outcome for record in records]
 
 
 def read_file(

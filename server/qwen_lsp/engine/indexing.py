@@ -5,9 +5,9 @@ completions.
 A build runs in worker processes (`index_worker.py`: started with "spawn", one per core,
 reading at lower priority, so the scheduler gives a request's thread a core first): a worker
 lists the folder and compares it with the stored index, then the files to read go to the
-workers in small batches; the server only commits their records (from a worker thread,
-through the store's own writer connection) and answers requests meanwhile. Nothing of the
-folder's listing or content stays in the server's memory.
+workers in small batches; each worker commits the records it made to the folder's
+database itself, so the server only counts outcomes and answers requests meanwhile.
+Nothing of the folder's listing or content stays in the server's memory.
 
 The server's `lsp/indexing.py` turns editor events into these calls and owns the timers and
 the progress; what an event changes lives in the session's `Workspace`.
@@ -29,7 +29,7 @@ from pathlib import Path
 from qwen_lsp.context.index import RefreshSummary, WorkspaceIndex
 from qwen_lsp.context.index_worker import (
     StaleFile,
-    read_files,
+    read_and_store,
     scan_folder,
     stale_files,
     yield_cpu,
@@ -158,7 +158,7 @@ async def _build(
             batch = next(batches, None)
             if batch is None:
                 break
-            pending.add(loop.run_in_executor(pool, read_files, job, batch))
+            pending.add(loop.run_in_executor(pool, read_and_store, job, batch))
         if not pending:
             break
         finished, pending = await asyncio.wait(
@@ -167,9 +167,9 @@ async def _build(
             return_when=asyncio.FIRST_COMPLETED,
         )
         for future in finished:
-            records = future.result()
-            await asyncio.to_thread(index.commit, records, summary)
-            done += len(records)
+            outcomes = future.result()
+            index.committed_by_worker(outcomes, summary)
+            done += len(outcomes)
         if not timed_out and time.monotonic() >= deadline:
             timed_out = True  # what is under way is kept; nothing more is started
         if time.monotonic() - reported >= PROGRESS_SECONDS:
