@@ -17,7 +17,9 @@ sensitive; `README.env.md` and `environment.py` are ordinary files.
 
 from __future__ import annotations
 
-from fnmatch import fnmatch, fnmatchcase
+import re
+from fnmatch import fnmatch, translate
+from functools import lru_cache
 
 # Whole file names, lower case.
 _NAMES = frozenset(
@@ -108,6 +110,9 @@ _TAILS = (
     (".gem", "credentials"),
 )
 
+_FOLDER_HEADS = frozenset(run[0] for run in _FOLDERS)
+_TAIL_NAMES = frozenset(tail[-1] for tail in _TAILS)
+
 
 def _parts(path: str) -> list[str]:
     return [p for p in path.replace("\\", "/").lower().split("/") if p and p != "."]
@@ -121,14 +126,21 @@ def _is_env_file(name: str) -> bool:
     return False
 
 
+# Each list of globs as one pattern: a listing judges every file's name against all of them.
+_GLOBS_MATCH = re.compile("|".join(f"(?:{translate(p)})" for p in _GLOBS)).match
+_KEY_NAMES_MATCH = re.compile("|".join(f"(?:{translate(k)})" for k in _KEY_NAMES)).match
+
+
+@lru_cache(maxsize=16_384)
 def _sensitive_name(name: str) -> bool:
+    # by name, remembered: a big repository repeats names (`__init__.py`, `index.ts`)
     if name in _NAMES or _is_env_file(name):
         return True
     if name.split(".", 1)[0] in _STEMS:
         return True
-    if any(fnmatchcase(name, pattern) for pattern in _GLOBS):
+    if _GLOBS_MATCH(name):
         return True
-    return not name.endswith(".pub") and any(fnmatchcase(name, k) for k in _KEY_NAMES)
+    return not name.endswith(".pub") and _KEY_NAMES_MATCH(name) is not None
 
 
 def _contains(parts: list[str], run: tuple[str, ...]) -> bool:
@@ -148,9 +160,14 @@ def is_sensitive_path(path: str) -> bool:
     if _sensitive_name(name):
         return True
     folders = parts[:-1]
-    if not name.endswith(".pub") and any(_contains(folders, run) for run in _FOLDERS):
+    # the runs are looked for only where their first folder is: most paths have none of them
+    if (
+        not name.endswith(".pub")
+        and not _FOLDER_HEADS.isdisjoint(folders)
+        and any(_contains(folders, run) for run in _FOLDERS)
+    ):
         return True
-    return any(tuple(parts[-len(tail) :]) == tail for tail in _TAILS)
+    return name in _TAIL_NAMES and any(tuple(parts[-len(tail) :]) == tail for tail in _TAILS)
 
 
 def is_excluded(path: str, patterns: tuple[str, ...]) -> bool:

@@ -13,7 +13,7 @@ from qwen_lsp.context.imports import ImportRef
 from qwen_lsp.context.index import LOOKUP_LIMIT, IndexPolicy
 from qwen_lsp.context.index_store import IndexStore, Record, imports_json
 from qwen_lsp.context.index_worker import encode_stale, scan_folder, stale_files
-from qwen_lsp.engine.indexing import build_indexes
+from qwen_lsp.engine.indexing import build_indexes, start_index_workers
 from tests.unit.test_context_index import build, git_repo, module, new_index
 
 
@@ -133,10 +133,13 @@ def test_a_build_in_worker_processes_reports_files_done_of_found_and_tells_once(
     assert index.go_modules() == {"example.com/m": ""}
     assert len(notices) == 1 and "20 files over context.maxFiles (100)" in notices[0]
 
+    assert index.definitions_in("pkg/m3.py", "renamed3") == []  # remembered until a change
     (root / "pkg/m3.py").write_text(module("renamed3"), encoding="utf-8")
     [summary] = run()
     assert "1 read, 99 unchanged" in summary
     assert index.lookup("renamed3") and not index.lookup("f3")
+    # the workers committed the change: what the server remembered of the file is dropped
+    assert index.definitions_in("pkg/m3.py", "renamed3")
     assert len(notices) == 1  # said once
 
 
@@ -171,3 +174,35 @@ def test_scan_in_process_and_in_a_worker_agree(tmp_path: Path):
     worker_side = scan_folder(index.job(build=99))  # reads the database itself, read-only
     assert worker_side.stale == in_process.stale and "m1.py" in worker_side.stale
     assert (worker_side.found, worker_side.reused) == (3, 2)
+
+
+def _priority_after(steps: list[str], root: str) -> int:
+    """In a worker process: its priority after `steps` ("scan", "read")."""
+    from qwen_lsp.context.files import ReadPolicy
+    from qwen_lsp.context.index_worker import FolderJob, read_files
+
+    job = FolderJob(root, ReadPolicy(), 100, None, 1)
+    for step in steps:
+        if step == "scan":
+            scan_folder(job)
+        else:
+            read_files(job, [("m0.py", 1, 1, "")])
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_the_first_build_scans_at_the_servers_priority_and_every_read_is_below_it(tmp_path: Path):
+    import concurrent.futures
+    import multiprocessing
+
+    root = git_repo(tmp_path / "repo", {"m0.py": module("f0")})
+    server = os.getpriority(os.PRIO_PROCESS, 0)
+    with start_index_workers(at_start=True) as pool:  # the session's first build
+        # a restart's scan is not left behind every other process of a busy machine
+        assert pool.submit(_priority_after, ["scan"], str(root)).result() == server
+    with start_index_workers() as pool:  # a checkout's build: the user is typing
+        assert pool.submit(_priority_after, ["scan"], str(root)).result() == min(server + 10, 19)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        steps = ["scan", "read", "read"]
+        lowered = pool.submit(_priority_after, steps, str(root)).result()
+        assert lowered == min(server + 10, 19)  # lowered once, however many reads

@@ -36,7 +36,7 @@ import stat
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
+from fnmatch import translate
 from pathlib import Path, PurePosixPath
 
 from qwen_lsp.context.languages import language_for
@@ -90,12 +90,16 @@ def is_test_file(path: str, *, by_folder: bool = False) -> bool:
     return by_folder and bool(folders & {"test", "tests", "__tests__", "testing"})
 
 
+# The generated names as one pattern, matched as `fnmatch` would (after `os.path.normcase`).
+_GENERATED_NAME = re.compile("|".join(f"(?:{translate(p)})" for p in _GENERATED_NAMES)).match
+
+
 def is_indexable_name(path: str) -> bool:
     """A file the index could read: a language with a grammar, and not a generated name."""
     if language_for(None, path) is None:
         return False
     name = PurePosixPath(path).name
-    return not any(fnmatch(name, pattern) for pattern in _GENERATED_NAMES)
+    return _GENERATED_NAME(os.path.normcase(name)) is None
 
 
 def is_generated(head: bytes) -> bool:
@@ -103,7 +107,9 @@ def is_generated(head: bytes) -> bool:
     header = b"\n".join(head.split(b"\n", _HEADER_LINES)[:_HEADER_LINES])
     if _GENERATED_MARKER.search(header):
         return True
-    return any(len(line) > _MINIFIED_LINE for line in head.split(b"\n")[:-1])
+    if len(head) <= _MINIFIED_LINE:
+        return False
+    return max(map(len, head.split(b"\n")[:-1]), default=0) > _MINIFIED_LINE
 
 
 # Source files without a bundled grammar are still worth a review (cut at lines).
@@ -282,9 +288,19 @@ class WorkspaceFiles:
     def list(self, paths: Sequence[str] = (".",)) -> list[str]:
         """The files under `paths` (relative to the root) that no ignore rule covers and the
         door would read, judged by path; listing the whole root renews the ignore decisions."""
+        return [path for path, _ in self.list_stats(paths)]
+
+    def list_stats(self, paths: Sequence[str] = (".",)) -> list[tuple[str, os.stat_result | None]]:
+        """`list`, with the stat each file's judgement took (of what its links lead to; None
+        when it vanished meanwhile): a caller comparing files with what it stored needs no
+        second stat of each."""
         listed = self._listed(paths)
         resolved = self._resolve_all(listed)
-        return [p for p in listed if self._judge(p, False, resolved[p]) is None]
+        return [
+            (path, resolved[path][1])
+            for path in listed
+            if self._judge(path, False, resolved[path]) is None
+        ]
 
     def select(self, paths: Sequence[str], *, named_any_kind: bool = True) -> Selection:
         """The files to review under `paths`, and a line for each one left out that the user
@@ -529,7 +545,7 @@ def _under(path: str, base: str) -> str | None:
 
 
 def _in_git_dir(relative: str) -> bool:
-    return any(part.lower() == ".git" for part in relative.split("/"))
+    return ".git" in relative.lower().split("/")
 
 
 # -- git ---------------------------------------------------------------------------------------
@@ -587,7 +603,8 @@ def _git_files(root: Path, paths: Sequence[str]) -> list[str] | None:
         return None
     names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
     # A tracked file deleted from the working tree is still listed: there is nothing to read.
-    return [name for name in names if name and (root / name).is_file()]
+    base = str(root)  # os.path, not pathlib: this runs for every file of a big repository
+    return [name for name in names if name and os.path.isfile(os.path.join(base, name))]
 
 
 def _git_ignored(root: Path, paths: Sequence[str]) -> set[str] | None:

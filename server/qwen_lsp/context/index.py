@@ -131,12 +131,15 @@ class RefreshSummary:
         return ", ".join(parts)
 
     def count(self, record: Record) -> None:
-        if record.outcome == "parsed":
+        self.count_outcome(record.outcome)
+
+    def count_outcome(self, outcome: str) -> None:
+        if outcome == "parsed":
             self.parsed += 1
-        elif record.outcome == "unchanged":
+        elif outcome == "unchanged":
             self.reused += 1
-        elif record.outcome:
-            self.skipped[record.outcome] = self.skipped.get(record.outcome, 0) + 1
+        elif outcome:
+            self.skipped[outcome] = self.skipped.get(outcome, 0) + 1
 
 
 @dataclass
@@ -353,6 +356,12 @@ class WorkspaceIndex:
         if summary is not None:
             for record in records:
                 summary.count(record)
+
+    def committed_by_worker(self, outcomes: Sequence[str], summary: RefreshSummary) -> None:
+        """A worker committed the records of a batch itself (`read_and_store`)."""
+        self.store.written_elsewhere()
+        for outcome in outcomes:
+            summary.count_outcome(outcome)
 
     def finish(self, summary: RefreshSummary) -> None:
         self.summary = summary

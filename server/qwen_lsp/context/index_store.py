@@ -11,9 +11,12 @@ data: nothing stored is evaluated, and the database is opened with `open_databas
 a 0700 folder, schema not trusted). Definitions arrive with their secrets already elided
 (`index_worker.definition_rows`), so the file holds none.
 
-Two connections in WAL mode: `writer` commits records (from a worker thread while the server
-builds, so commits never wait between keystrokes) and `reader` answers queries on the event
-loop, reading the last committed state without waiting for the writer. Without a folder to
+Two connections in WAL mode: `writer` commits the server's own changes (an editor's text, a
+saved file, files gone) and `reader` answers queries on the event loop, reading the last
+committed state without waiting for a writer. While the server builds, each worker process
+commits the records it read through its own connection (`write_records`): records never
+cross to the server, whose interpreter stays free for requests; SQLite's locks order the
+writers. Without a folder to
 store in (the answer cache turned off), the database lives in a private temporary folder
 removed when the index is dropped or the process ends.
 """
@@ -232,51 +235,7 @@ class IndexStore:
         self.generation += 1
 
     def _put_one(self, db: sqlite3.Connection, r: Record) -> None:
-        row = db.execute("SELECT id FROM files WHERE path = ?", (r.path,)).fetchone()
-        if not r.outcome:
-            if row is not None:
-                db.execute("DELETE FROM defs WHERE file_id = ?", row)
-                db.execute("DELETE FROM files WHERE id = ?", row)
-            return
-        if r.outcome == "unchanged":
-            db.execute(
-                "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
-                (r.size, r.mtime_ns, r.path),
-            )
-            return
-        indexed = r.outcome == "parsed"
-        folder = r.path.rpartition("/")[0]
-        values = (
-            folder,
-            r.path[::-1],
-            folder[::-1],
-            r.language if indexed else "",
-            r.size,
-            r.mtime_ns,
-            r.digest,
-            "" if indexed else r.outcome,
-            r.imports if indexed else "[]",
-        )
-        if row is None:
-            cursor = db.execute(
-                "INSERT INTO files (path, folder, rpath, rfolder, language, size, mtime_ns, "
-                "digest, skipped, imports) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (r.path, *values),
-            )
-            file_id = cursor.lastrowid
-        else:
-            file_id = row[0]
-            db.execute("DELETE FROM defs WHERE file_id = ?", row)
-            db.execute(
-                "UPDATE files SET folder = ?, rpath = ?, rfolder = ?, language = ?, size = ?, "
-                "mtime_ns = ?, digest = ?, skipped = ?, imports = ? WHERE id = ?",
-                (*values, file_id),
-            )
-        if indexed and r.definitions:
-            db.executemany(
-                "INSERT INTO defs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(file_id, *d) for d in r.definitions],
-            )
+        put_record(db, r)
 
     def drop(self, paths: Iterable[str]) -> None:
         with self._write_lock, self._transaction() as db:
@@ -296,14 +255,12 @@ class IndexStore:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self.writer
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self.writer) as db:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+
+    def written_elsewhere(self) -> None:
+        """A build's worker process committed records: what was derived from reads is stale."""
+        self.generation += 1
 
     # -- reading (`reader`: the event loop's thread only) ----------------------------------------
 
@@ -425,3 +382,87 @@ class IndexStore:
 
     def go_modules(self) -> dict[str, str]:
         return dict(self.reader.execute("SELECT module, folder FROM go_modules").fetchall())
+
+
+# -- writing from a worker process -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def put_record(db: sqlite3.Connection, r: Record) -> None:
+    """Store one record, inside a transaction of the writer connection `db`."""
+    row = db.execute("SELECT id FROM files WHERE path = ?", (r.path,)).fetchone()
+    if not r.outcome:
+        if row is not None:
+            db.execute("DELETE FROM defs WHERE file_id = ?", row)
+            db.execute("DELETE FROM files WHERE id = ?", row)
+        return
+    if r.outcome == "unchanged":
+        db.execute(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+            (r.size, r.mtime_ns, r.path),
+        )
+        return
+    indexed = r.outcome == "parsed"
+    folder = r.path.rpartition("/")[0]
+    values = (
+        folder,
+        r.path[::-1],
+        folder[::-1],
+        r.language if indexed else "",
+        r.size,
+        r.mtime_ns,
+        r.digest,
+        "" if indexed else r.outcome,
+        r.imports if indexed else "[]",
+    )
+    if row is None:
+        cursor = db.execute(
+            "INSERT INTO files (path, folder, rpath, rfolder, language, size, mtime_ns, "
+            "digest, skipped, imports) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (r.path, *values),
+        )
+        file_id = cursor.lastrowid
+    else:
+        file_id = row[0]
+        db.execute("DELETE FROM defs WHERE file_id = ?", row)
+        db.execute(
+            "UPDATE files SET folder = ?, rpath = ?, rfolder = ?, language = ?, size = ?, "
+            "mtime_ns = ?, digest = ?, skipped = ?, imports = ? WHERE id = ?",
+            (*values, file_id),
+        )
+    if indexed and r.definitions:
+        db.executemany(
+            "INSERT INTO defs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(file_id, *d) for d in r.definitions],
+        )
+
+
+_WORKER_WRITERS: dict[str, sqlite3.Connection] = {}  # one per database and worker process
+
+
+def write_records(path: str, records: Sequence[Record]) -> None:
+    """Commit `records` to the database at `path` from a build's worker process, in one
+    transaction: the records never cross to the server, whose interpreter (and its lock)
+    then stays free for requests. The server made the database (`IndexStore`); SQLite's
+    locks order these writers with its own."""
+    db = _WORKER_WRITERS.get(path)
+    if db is None:
+        db = open_database(Path(path), timeout=_TIMEOUT)
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL, as the server's writer
+        db.execute("PRAGMA secure_delete = ON")
+        IndexStore._tune(db)
+        _WORKER_WRITERS.clear()  # a worker serves one build: one database at a time
+        _WORKER_WRITERS[path] = db
+    with transaction(db):
+        for record in records:
+            put_record(db, record)

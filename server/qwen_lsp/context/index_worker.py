@@ -1,5 +1,6 @@
 """The symbol index's work that needs no server: listing a folder and comparing it with the
-stored index (`scan_folder`), and reading and parsing files into records (`read_files`).
+stored index (`scan_folder`), and reading and parsing files into records (`read_files`),
+committed to the folder's database by the worker itself during a build (`read_and_store`).
 
 Both run in worker processes while the server builds (`engine/indexing.py` starts them with
 the "spawn" method: a fork of the threaded server could copy a held lock), and in-process for
@@ -41,7 +42,7 @@ from qwen_lsp.context.imports import (
     read_imports,
     read_ts_config,
 )
-from qwen_lsp.context.index_store import Record, StoredFile, imports_json
+from qwen_lsp.context.index_store import Record, StoredFile, imports_json, write_records
 from qwen_lsp.context.languages import get_parser, header_language, language_for
 from qwen_lsp.context.tags import Definition, definitions
 from qwen_lsp.redaction import find_secrets
@@ -58,7 +59,7 @@ class FolderJob:
     root: str
     policy: ReadPolicy  # the door's: `exclude`, and the index's size limit
     max_files: int
-    store: str | None  # the database, read-only here (None: nothing stored to compare)
+    store: str | None  # the database: compared with, and written by `read_and_store`
     build: int = 0  # a new build lists the folder again
 
 
@@ -103,15 +104,18 @@ def encode_stale(files: Iterable[StaleFile]) -> str:
 _DOORS: dict[tuple[str, ReadPolicy], tuple[int, WorkspaceFiles]] = {}
 
 
-def _door(job: FolderJob, *, listing: bool = False) -> tuple[WorkspaceFiles, list[str]]:
+Listed = list[tuple[str, os.stat_result | None]]
+
+
+def _door(job: FolderJob, *, listing: bool = False) -> tuple[WorkspaceFiles, Listed]:
     """The folder's door, listed once for this build (the listing takes the ignore decisions
-    of every file at once); with `listing`, the files it lists (a scan)."""
+    of every file at once); with `listing`, the files it lists with their stats (a scan)."""
     key = (job.root, job.policy)
     known = _DOORS.get(key)
     if known is not None and known[0] == job.build and not listing:
         return known[1], []
     door = WorkspaceFiles(Path(job.root), job.policy)
-    listed = door.list(["."])
+    listed = door.list_stats(["."])
     _DOORS.clear()  # one folder's door at a time: a worker serves one build
     _DOORS[key] = (job.build, door)
     return door, listed
@@ -136,11 +140,10 @@ def scan_folder(
     if door is None:
         door, listed = _door(job, listing=True)
     else:
-        listed = door.list(["."])
-    root = Path(job.root)
+        listed = door.list_stats(["."])
     result = ScanResult()
     wanted = []
-    for path in listed:
+    for path, info in listed:
         if path == "go.mod" or path.endswith("/go.mod"):
             module = door.read(path)
             name = read_go_module(module) if isinstance(module, str) else None
@@ -150,20 +153,14 @@ def scan_folder(
             config = read_ts_config(path, lambda p: _text_through(door, p))
             if config is not None:
                 result.ts_paths[posixpath.dirname(path)] = config
-        elif _indexable_name(path.rpartition("/")[2]):
-            wanted.append(path)
+        elif info is not None and _indexable_name(path.rpartition("/")[2]):
+            wanted.append((path, info.st_size, info.st_mtime_ns))  # the listing's stat
     del listed
     # over the limit, files nearer the root are kept: they are the project's own code
-    wanted.sort(key=lambda p: (p.count("/"), p))
+    wanted.sort(key=lambda f: (f[0].count("/"), f[0]))
     result.left_out = max(len(wanted) - job.max_files, 0)
     del wanted[job.max_files :]
-    on_disk: dict[str, tuple[int, int]] = {}
-    for path in wanted:
-        try:
-            info = os.stat(root / path)
-        except OSError:
-            continue
-        on_disk[path] = (info.st_size, info.st_mtime_ns)
+    on_disk = {path: (size, mtime) for path, size, mtime in wanted}
     del wanted
     result.found = len(on_disk)
     known: dict[str, str] = {}  # stored digest of files whose stat changed
@@ -207,8 +204,19 @@ def _stored(job: FolderJob, stored: Iterable[StoredFile] | None) -> Iterator[Ite
 
 def read_files(job: FolderJob, files: Sequence[StaleFile]) -> list[Record]:
     """Read and parse `files` through the folder's door (a worker's task)."""
+    yield_cpu()
     door, _ = _door(job)
     return [read_file(door, *file) for file in files]
+
+
+def read_and_store(job: FolderJob, files: Sequence[StaleFile]) -> list[str]:
+    """Read and parse `files`, and commit their records to the folder's database from this
+    worker (a build's task); what crosses back is each file's outcome, for the summary."""
+    records = read_files(job, files)
+    if job.store is None:
+        raise ValueError("a build's job names its database")
+    write_records(job.store, records)
+    return [record.outcome for record in records]
 
 
 def read_file(
@@ -317,8 +325,17 @@ def elide_secrets(texts: Sequence[str]) -> list[str]:
     return out
 
 
-def worker_started() -> None:
-    """A worker process's first step: it yields the CPU to the server (and the editor),
-    so a build never slows a request."""
+_NICE = 10
+_yielding: list[bool] = []  # set once this process has lowered its priority
+
+
+def yield_cpu() -> None:
+    """From now on this process yields the CPU to the server (and the editor), so reading
+    files never slows a request: at a worker's first read, or at its start for a build that
+    is not the session's first (`engine/indexing.start_index_workers`). A process cannot
+    take it back."""
+    if _yielding:
+        return
+    _yielding.append(True)
     with contextlib.suppress(OSError, AttributeError):
-        os.nice(10)
+        os.nice(_NICE)

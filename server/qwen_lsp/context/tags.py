@@ -241,6 +241,8 @@ class _Reader:
     def __init__(self, source: bytes, language: str) -> None:
         self.source = source
         self.language = language
+        # a container's header line, by its span: every method of a class shows the same one
+        self._headers: dict[tuple[int, int], str] = {}
 
     def text(self, start: int, end: int) -> str:
         return self.source[start:end].decode("utf-8", "replace")
@@ -256,7 +258,8 @@ class _Reader:
             kind = "method"
         if not scope and container is not None:
             scope = self.container_name(container)
-        start = self.start_of(node)
+        opening = self.opening_of(node)
+        start = opening.start_byte
         signature = self.signature(node, kind, start)
         doc = self.doc(node, kind)
         header = self.header_line(container) if container is not None else ""
@@ -270,7 +273,7 @@ class _Reader:
         indent = "" if self.keyword_for(node, start) else self.indent_of(node)
         if not indent and container is not None and self.source[start - 1 : start] != b"\n":
             indent = self.indent_of(container) + "    "  # a member sharing its line: `{ m() {} }`
-        line = self.source.count(b"\n", 0, start)
+        line = opening.start_point[0]  # tree-sitter counts rows by "\n", as the index does
         definition = Definition(
             name=name,
             kind=kind,
@@ -288,12 +291,13 @@ class _Reader:
 
     # -- signature ------------------------------------------------------------------
 
-    def start_of(self, node: Node) -> int:
-        """Go's single-spec groups start at the keyword (`const X = 1`, `type P struct`)."""
+    def opening_of(self, node: Node) -> Node:
+        """The node a definition's text starts with: Go's single-spec groups start at the
+        keyword (`const X = 1`, `type P struct`)."""
         parent = node.parent
         if parent is not None and parent.type in _SPEC_GROUPS and parent.named_child_count == 1:
-            return parent.start_byte
-        return node.start_byte
+            return parent
+        return node
 
     def keyword_for(self, node: Node, start: int) -> str:
         parent = node.parent
@@ -396,6 +400,13 @@ class _Reader:
         return _text(self.source, name) if name is not None else ""
 
     def header_line(self, container: Node) -> str:
+        key = (container.start_byte, container.end_byte)
+        header = self._headers.get(key)
+        if header is None:
+            header = self._headers[key] = self._header_line(container)
+        return header
+
+    def _header_line(self, container: Node) -> str:
         body = _members_body(container)
         end = _opening_end(body) if body is not None else container.end_byte
         head = self.text(container.start_byte, end).rstrip()
@@ -520,13 +531,19 @@ def _is_private_python(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
+_DOC_MARKERS = ('"""', "'''", "/**", "/*!", "/*", "*/", "///", "//!", "//", "#", "*")
+
+
 def _first_doc_line(text: str) -> str:
     """The first line of words in a docstring or comment, without its markers."""
     for raw in text.splitlines():
         line = raw.strip()
-        for marker in ('"""', "'''", "/**", "/*!", "/*", "*/", "///", "//!", "//", "#", "*"):
-            if line.startswith(marker):
-                line = line[len(marker) :].strip()
+        # in order: removing one marker can uncover the next (`/** *`); a line starting
+        # with none of them keeps its text, so most lines skip the loop
+        if line.startswith(_DOC_MARKERS):
+            for marker in _DOC_MARKERS:
+                if line.startswith(marker):
+                    line = line[len(marker) :].strip()
         for marker in ('"""', "'''", "*/"):
             if line.endswith(marker):
                 line = line[: -len(marker)].strip()

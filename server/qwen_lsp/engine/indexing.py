@@ -2,12 +2,12 @@
 document or file event changes, and the build that reads the folders without stalling
 completions.
 
-A build runs in worker processes (`index_worker.py`: started with "spawn", at lower
-priority, one fewer than the machine's cores and at least one): a worker lists the folder and
-compares it with the stored index, then the files to read go to the workers in small
-batches; the server only commits their records (from a worker thread, through the store's
-own writer connection) and answers requests meanwhile. Nothing of the folder's listing or
-content stays in the server's memory.
+A build runs in worker processes (`index_worker.py`: started with "spawn", one per core,
+reading at lower priority, so the scheduler gives a request's thread a core first): a worker
+lists the folder and compares it with the stored index, then the files to read go to the
+workers in small batches; each worker commits the records it made to the folder's
+database itself, so the server only counts outcomes and answers requests meanwhile.
+Nothing of the folder's listing or content stays in the server's memory.
 
 The server's `lsp/indexing.py` turns editor events into these calls and owns the timers and
 the progress; what an event changes lives in the session's `Workspace`.
@@ -29,10 +29,10 @@ from pathlib import Path
 from qwen_lsp.context.index import RefreshSummary, WorkspaceIndex
 from qwen_lsp.context.index_worker import (
     StaleFile,
-    read_files,
+    read_and_store,
     scan_folder,
     stale_files,
-    worker_started,
+    yield_cpu,
 )
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.runtime import Runtime
@@ -46,26 +46,33 @@ _builds = itertools.count(1)
 
 
 def worker_count() -> int:
-    """Index workers: one core is left to the server and the editor."""
+    """Index workers: one per core. They read at a lower priority (`yield_cpu`), so a
+    request the server answers takes a core from them at once; leaving a core idle instead
+    would double a cold build on a 2-core machine for nothing."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return max(1, cores - 1)
+    return max(1, cores)
 
 
 # -- folders and the build --------------------------------------------------------------------
 
 
-def start_index_workers() -> concurrent.futures.ProcessPoolExecutor:
+def start_index_workers(*, at_start: bool = False) -> concurrent.futures.ProcessPoolExecutor:
     """The worker processes of the next build, started now (at `initialize`, so starting
-    them overlaps the server's own start); `build_indexes` stops them when it is done."""
+    them overlaps the server's own start); `build_indexes` stops them when it is done.
+    `at_start`: the session's first build, whose scan keeps the server's priority (a
+    restart waits for nothing else, and a busy machine would leave it behind); a later
+    build (a checkout, changed settings) yields the CPU from its start, scan included,
+    since the user is typing meanwhile."""
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=worker_count(),
         mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded server
-        initializer=worker_started,
+        initializer=None if at_start else yield_cpu,
     )
-    pool.submit(os.getpid)  # the processes start now, not at the first batch
+    # one process starts now, not at the scan (the pool adds the others as work arrives)
+    pool.submit(os.getpid)
     return pool
 
 
@@ -151,7 +158,7 @@ async def _build(
             batch = next(batches, None)
             if batch is None:
                 break
-            pending.add(loop.run_in_executor(pool, read_files, job, batch))
+            pending.add(loop.run_in_executor(pool, read_and_store, job, batch))
         if not pending:
             break
         finished, pending = await asyncio.wait(
@@ -160,9 +167,9 @@ async def _build(
             return_when=asyncio.FIRST_COMPLETED,
         )
         for future in finished:
-            records = future.result()
-            await asyncio.to_thread(index.commit, records, summary)
-            done += len(records)
+            outcomes = future.result()
+            index.committed_by_worker(outcomes, summary)
+            done += len(outcomes)
         if not timed_out and time.monotonic() >= deadline:
             timed_out = True  # what is under way is kept; nothing more is started
         if time.monotonic() - reported >= PROGRESS_SECONDS:

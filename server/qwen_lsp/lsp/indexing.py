@@ -68,7 +68,7 @@ def _know_folders(ls: QwenLanguageServer, params: types.InitializeParams) -> Non
     if ls.runtime is not None:
         know_folders(ls.runtime, ls.roots)
         if ls.roots:
-            ls.state(IndexingSession).workers = start_index_workers()
+            ls.state(IndexingSession).workers = start_index_workers(at_start=True)
 
 
 def start(ls: QwenLanguageServer) -> None:
