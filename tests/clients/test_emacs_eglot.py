@@ -8,8 +8,9 @@ The tests check what a user sees: `completion-at-point` inserts the model's text
 
 Each test runs `emacs --batch` with a driver (Emacs Lisp, written below) that loads eglot as a
 user's init would, opens a Python file, starts eglot with `M-x eglot`, acts, and writes what
-it saw to a JSON file. Emacs is not skipped when missing: CI installs it (.ci/editors), and a
-developer gets a failure that says how.
+it saw to a JSON file. CI installs Emacs (.ci/editors) and sets QWEN_LSP_REQUIRE_EDITORS, so
+there a missing Emacs fails; elsewhere (the README's test command on a new machine) the test
+is skipped, saying how to install it.
 
 By hand, from the repository root:
     python -m pytest -q tests/clients/test_emacs_eglot.py
@@ -135,10 +136,13 @@ DRIVER = r"""
 def _emacs() -> str:
     emacs = shutil.which("emacs")
     if emacs is None:
-        pytest.fail(
+        why = (
             "emacs is not installed: CI installs Debian's emacs-nox and elpa-eglot "
             "(.ci/editors); by hand: apt-get install emacs-nox elpa-eglot"
         )
+        if os.environ.get("QWEN_LSP_REQUIRE_EDITORS"):
+            pytest.fail(why)  # CI: a missing editor is a failure, never a silent skip
+        pytest.skip(why)
     return emacs
 
 
