@@ -155,3 +155,23 @@ def test_tokens_are_counted_with_qwens_tokenizer_when_it_is_installed(rust):
     assert seen.counted == "exact"
     assert seen.total == counter(seen.text)
     assert seen.sections[-2].tokens == counter(FIM_PREFIX + cursor_context(runtime, target).prefix)
+
+
+@pytest.mark.parametrize(
+    ("settings", "mode"),
+    [
+        (
+            {"provider": "openai-compatible", "baseUrl": BASE_URL, "model": "qwen2.5-coder-7b"},
+            "fim",
+        ),
+        ({"provider": "openai", "model": "gpt-4o-mini"}, "chat"),
+        ({"provider": "dashscope", "model": "qwen3-coder-flash"}, "partial"),
+    ],
+)
+def test_without_a_forced_mode_the_prompt_is_in_the_mode_the_wire_offers_first(
+    tmp_path: Path, settings: dict[str, str], mode: str
+):
+    (tmp_path / "project").mkdir()
+    runtime = runtime_in(tmp_path / "project", tmp_path, **settings)
+    seen = inspect_prompt(runtime, _plain(tmp_path, "x = █\n"), exact=False)
+    assert (seen.mode.value, seen.model) == (mode, settings["model"])

@@ -47,6 +47,18 @@ AROUND = [
         "y = 1",
     ),
     (
+        "at the start of a construct, broken code before it",
+        f"{BROKEN}█def f(x):\n    return x\n",
+        "z = (\n",
+        None,
+    ),
+    (
+        "at the start of the file, before the first construct",
+        f"█\n\ndef f(x):\n    return x\n\n\n{BROKEN}",
+        "y = 1\nz = (",
+        "y = 1",
+    ),
+    (
         "an answer that parses is kept whole",
         f"{BROKEN}def f(x):\n    █\n    return x\n\n\n{BROKEN}",
         "y = 1\n    z = 2",
@@ -59,7 +71,7 @@ AROUND = [
     ("drawn", "answer", "expected"), [a[1:] for a in AROUND], ids=[a[0] for a in AROUND]
 )
 def test_an_error_elsewhere_in_the_file_does_not_switch_the_check_off(
-    drawn: str, answer: str, expected: str
+    drawn: str, answer: str, expected: str | None
 ):
     cursor = drawn.index("█")
     text = drawn.replace("█", "", 1)

@@ -82,10 +82,13 @@ class SyntaxProbe:
         before = root.descendant_for_byte_range(cursor - 1, cursor) if cursor else None
         if not self._before.endswith(("\n", "\r")) and _ends_line_comment(before):
             return True
+        # The node at the cursor may be a literal's own delimiter (the closing quote the
+        # cursor stands before, the content after the opening one): look at what holds it.
         node = root.descendant_for_byte_range(cursor, cursor)
         while node is not None:
-            if any(kind in node.type for kind in _LITERAL_KINDS):
-                return node.start_byte < cursor < node.end_byte
+            inside = node.start_byte < cursor < node.end_byte
+            if inside and any(kind in node.type for kind in _LITERAL_KINDS):
+                return True
             node = node.parent
         return False
 
