@@ -68,9 +68,13 @@ def strip_echoed_prefix(text: str, ctx: FilterContext) -> str | None:
     the last few lines) before the part that fills it: drop what is repeated."""
     if not ctx.from_chat:
         return text
-    lines = ctx.prefix.rsplit("\n", _ECHO_LINES - 1)
-    for count in range(min(_ECHO_LINES, len(lines)), 0, -1):
-        tail = "\n".join(lines[-count:])
+    lines = ctx.prefix.split("\n")
+    # The last lines, longest first (the cursor's line is the last); also all of the code
+    # before the hole, which a model may repeat whole.
+    tails = ["\n".join(lines[-count:]) for count in range(min(_ECHO_LINES, len(lines)), 0, -1)]
+    if len(lines) > _ECHO_LINES:
+        tails.insert(0, ctx.prefix)
+    for tail in tails:
         if not tail.strip():
             continue
         if text.startswith(tail):

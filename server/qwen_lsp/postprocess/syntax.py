@@ -25,6 +25,7 @@ _MAX_CUTS = 12  # parses spent looking for the longest prefix that parses
 # as it is, and a parse to find that out (error recovery is slow) is skipped.
 _UNFINISHED = tuple("([{,=+-*/%<>&|^~!.\\")
 _LITERAL_KINDS = ("string", "comment", "template", "heredoc", "char_literal")
+_BLOCK_COMMENT_ENDS = (b"*/", b"-->", b"*)", b"-}", b"]]")  # /* */, <!-- -->, (* *), {- -}, --[[ ]]
 
 
 class SyntaxProbe:
@@ -73,14 +74,21 @@ class SyntaxProbe:
         return verdict
 
     def in_literal(self) -> bool:
-        """The cursor is inside a string or a comment."""
+        """The cursor is inside a string or a comment (also at the end of a line comment)."""
         cursor = len(self._before.encode("utf-8", "surrogatepass"))
-        node = self._baseline_tree().root_node.descendant_for_byte_range(cursor, cursor)
+        root = self._baseline_tree().root_node
+        # At a node's very end tree-sitter finds the node after it (or above): a line comment
+        # the cursor ends is found from the byte before the cursor, on the cursor's line.
+        before = root.descendant_for_byte_range(cursor - 1, cursor) if cursor else None
+        if not self._before.endswith(("\n", "\r")) and _ends_line_comment(before):
+            return True
+        # The node at the cursor may be a literal's own delimiter (the closing quote the
+        # cursor stands before, the content after the opening one): look at what holds it.
+        node = root.descendant_for_byte_range(cursor, cursor)
         while node is not None:
-            if any(kind in node.type for kind in _LITERAL_KINDS):
-                if "comment" in node.type:  # a line comment runs to the end of its line
-                    return node.start_byte < cursor <= node.end_byte
-                return node.start_byte < cursor < node.end_byte
+            inside = node.start_byte < cursor < node.end_byte
+            if inside and any(kind in node.type for kind in _LITERAL_KINDS):
+                return True
             node = node.parent
         return False
 
@@ -89,6 +97,17 @@ class SyntaxProbe:
             data = (self._before + self._after).encode("utf-8", "surrogatepass")
             self._baseline = self._parser.parse(data)
         return self._baseline
+
+
+def _ends_line_comment(node: Node | None) -> bool:
+    """`node` (holding the byte before the cursor) is, or is inside, a comment that runs to
+    the end of its line and ends at the cursor: typing there still writes the comment."""
+    while node is not None and "comment" not in node.type:
+        node = node.parent
+    if node is None:
+        return False
+    text = (node.text or b"").rstrip(b"\r\n")
+    return not text.endswith(_BLOCK_COMMENT_ENDS) and b"\n" not in text
 
 
 def _snippet_bounds(document: SourceDocument, cursor: int) -> tuple[int, int]:
