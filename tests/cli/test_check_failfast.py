@@ -97,9 +97,11 @@ def test_a_hung_endpoint_costs_one_round_of_deadlines_not_three(project: Path, f
     result = run_check(project, fake_llm, "--jobs", "4", "--format", "json", env=env)
     assert result.code == 2
     assert "within its deadline" in result.stderr and "2 requests in a row" in result.stderr
-    # Both chunks were sent once and timed out together: the run stopped there, without
-    # sending either again (each retry would cost another deadline).
-    assert len(fake_llm.requests) == 2
+    # Both chunks were sent once and timed out at about the same moment: the run stopped at
+    # the second deadline in a row. The first chunk's retry may leave in the instant between
+    # the two deadlines (on a busy machine it does), and is cancelled with the run: never a
+    # second round of deadlines.
+    assert len(fake_llm.requests) in (2, 3)
     assert result.json()["summary"]["complete"] is False
 
 

@@ -308,7 +308,7 @@ def test_a_down_endpoint_stops_the_run_instead_of_retrying_every_chunk(project: 
 
 
 def test_an_endpoint_without_json_mode_is_asked_in_plain_text(project: Path, fake_llm):
-    fake_llm.fault("400", times=1)
+    fake_llm.json_mode_refused = True
     fake_llm.reply(answer(LEAK))
     result = run_check(project, fake_llm, "--format", "json")
     assert result.code == 0, result.stderr

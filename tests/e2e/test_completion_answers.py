@@ -89,7 +89,13 @@ async def test_after_a_settings_change_the_old_models_answer_is_not_served(
         assert await inline_texts(client, uri, position) == ["a + b"]  # from memory
         assert len(fake_llm.requests) == 1
 
-        for change in ({"model": "other-coder"}, {"baseUrl": fake_llm.compatible_base_url}):
+        # another model, then the same model on another endpoint (one DashScope serves FIM
+        # for on its compatible mode)
+        changes = (
+            {"model": "qwen2.5-coder-7b-instruct"},
+            {"baseUrl": fake_llm.compatible_base_url},
+        )
+        for change in changes:
             settings["qwen-lsp"].update(change)
             client.set_configuration(settings)
             changes = log_file.read_text().count("settings changed:")
@@ -104,7 +110,7 @@ async def test_after_a_settings_change_the_old_models_answer_is_not_served(
             sent = len(fake_llm.requests)
             assert await inline_texts(client, uri, position) == [answer]
             assert len(fake_llm.requests) == sent + 1
-    assert fake_llm.requests[1].body["model"] == "other-coder"
+    assert fake_llm.requests[1].body["model"] == "qwen2.5-coder-7b-instruct"
     assert fake_llm.requests[2].path.startswith("/compatible-mode/")
 
 

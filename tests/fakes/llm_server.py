@@ -238,6 +238,8 @@ class FakeLLM:
         self.latency = latency
         self.chunk_delay = chunk_delay
         self.served_models: set[str] | None = None
+        # A model without JSON mode: `response_format` is refused with OpenAI's 400 for it.
+        self.json_mode_refused = False
         # A test's stand-in for a model's judgement (not a behaviour of any server): given a
         # request's body, the text to answer, or None for the scripted replies above.
         self.responder: Callable[[dict[str, Any]], str | None] | None = None
@@ -718,6 +720,14 @@ class _Handler(BaseHTTPRequestHandler):
                     f"However, you requested {tokens} tokens in the messages.",
                     "context_length_exceeded",
                 )
+        if fake.json_mode_refused and wire == "openai-chat" and "response_format" in body:
+            # OpenAI's answer for a model without JSON mode (error code reference:
+            # invalid_request_error, param "response_format")
+            return (
+                "Invalid parameter: 'response_format' of type 'json_object' is not supported "
+                "with this model.",
+                "invalid_request_error",
+            )
         if wire == "openai-chat" and (_REASONING.match(model) or model in fake.reasoning_models):
             if "max_tokens" in body:
                 return (
