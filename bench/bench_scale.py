@@ -16,7 +16,8 @@ For each size, the real server over stdio (the fake LLM of tests/fakes on 127.0.
 - a branch switch: 1,000 files rewritten and reported as watched-file changes: the time to
   catch up and the round trips meanwhile;
 - restart with the index on disk: spawned -> the indexing `$/progress` ends (and the part
-  after `initialize` was answered, the index's own); RSS then.
+  after `initialize` was answered, the index's own), the median of 5 restarts and the
+  slowest; RSS then.
 
 Run: python bench/bench_scale.py [--sizes 1k,10k,100k] [--requests N] [--keep DIR]
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import shutil
 import statistics
@@ -48,6 +50,7 @@ SWITCHED = 1000  # files a branch switch touches
 TARGET_RSS = 150.0  # MiB
 TARGET_COLD_10K = 20.0  # seconds, on 2 cores
 TARGET_RESTART = 1.0  # seconds
+RESTARTS = 5  # restarts measured, for their median
 # Files of this name are the one the user types in: a module with cross-file imports.
 TYPED_IN = ("rich/console.py", "_pytest/python.py", "click/core.py")
 
@@ -309,19 +312,25 @@ async def measure(size: int, tmp: Path, fake: FakeLLM, requests: int) -> dict:
     figures["rss_after"] = rss_mib(pid)
     await stop_server(client)
 
-    # restart with the index on disk
-    started = time.perf_counter()
-    client = await start_server(root, env, fake, size)
-    figures["initialize"] = time.perf_counter() - started
-    if not await wait_for(lambda: indexing_ended(client, 1), timeout):
-        raise SystemExit("the restarted index did not end")
-    figures["restart"] = time.perf_counter() - started
-    figures["restart_message"] = last_index_message(client)
-    figures["load_restart"] = load()
-    await asyncio.sleep(0.5)
-    figures["rss_restart"] = rss_mib(client._server.pid)
-    figures["restart_cpu"] = cpu_seconds(client._server.pid)
-    await stop_server(client)
+    # restart with the index on disk, a few times (a start's time varies with what else the
+    # machine does): the median is the figure, the slowest is printed beside it
+    restarts, initializes = [], []
+    for _ in range(RESTARTS):
+        await asyncio.sleep(1.0)  # the last server's processes have ended
+        started = time.perf_counter()
+        client = await start_server(root, env, fake, size)
+        initializes.append(time.perf_counter() - started)
+        if not await wait_for(functools.partial(indexing_ended, client, 1), timeout):
+            raise SystemExit("the restarted index did not end")
+        restarts.append(time.perf_counter() - started)
+        figures["restart_message"] = last_index_message(client)
+        figures["load_restart"] = load()
+        await asyncio.sleep(0.5)
+        figures["rss_restart"] = rss_mib(client._server.pid)
+        figures["restart_cpu"] = cpu_seconds(client._server.pid)
+        await stop_server(client)
+    figures["restarts"] = restarts
+    figures["initializes"] = initializes
     return figures
 
 
@@ -356,15 +365,19 @@ def report(f: dict) -> None:
         f"<= {cold_target:g} s",
         workers_cpu / cores <= cold_target,
     )
+    restart = statistics.median(f["restarts"])
     line(
-        "restart with the index on disk",
-        f["restart"],
+        f"restart with the index on disk (median of {len(f['restarts'])})",
+        restart,
         "s",
         f"<= {TARGET_RESTART:g} s",
-        f["restart"] <= TARGET_RESTART,
+        restart <= TARGET_RESTART,
     )
-    line("  of which spawn -> initialize answered", f["initialize"], "s")
-    index_only = f["restart"] - f["initialize"]
+    line("  the slowest restart", max(f["restarts"]), "s")
+    initialize = statistics.median(f["initializes"])
+    line("  of which spawn -> initialize answered", initialize, "s")
+    pairs = zip(f["restarts"], f["initializes"], strict=True)
+    index_only = statistics.median(r - i for r, i in pairs)
     line("  of which the index: initialize -> $/progress end", index_only, "s")
     line("  CPU time of the server (restart, from its start)", f["restart_cpu"][0], "s")
     line("  CPU time of the workers (restart)", f["restart_cpu"][1], "s")

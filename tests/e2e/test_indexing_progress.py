@@ -1,7 +1,7 @@
 """The real server over stdio on a workspace big enough that indexing takes a while: the
 indexing `$/progress` counts files done of files found, a completion is answered while the
-index is still being built (the build runs in worker processes), and a workspace over the
-limits says once what was left out."""
+index is still being built (the build runs in worker processes, started with the server), and
+a workspace over the limits says once what was left out."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import subprocess
 from pathlib import Path
 
 from lsprotocol import types
+from pytest_lsp import ClientServerConfig
 
-from tests.e2e.harness import clean_env, inline_texts, open_file, running_server
+from tests.e2e.harness import SERVER_COMMAND, clean_env, inline_texts, open_file, running_server
 from tests.e2e.test_context import INDEXING, capabilities, indexing_done
 
 FILES = 600
@@ -121,3 +122,49 @@ async def test_a_workspace_over_the_limits_says_once_what_was_left_out(fake_llm,
     told = [m.message for m in client.messages if "left out" in m.message]
     assert len(told) == 1
     assert "10 files over context.maxFiles (40)" in told[0]
+
+
+def index_workers_of(pid: int) -> list[int]:
+    """The server's index worker processes: its children started by multiprocessing's spawn
+    (not its resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return found
+
+
+async def until(condition, timeout: float = 30.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def test_index_workers_start_with_the_server_and_stop_when_there_is_nothing_to_index(
+    tmp_path: Path,
+):
+    # They start before `initialize` (so a restart's check of the stored index starts as soon
+    # as the folder is known), and a session without a folder does not keep them.
+    client = await ClientServerConfig(
+        server_command=SERVER_COMMAND, server_env=clean_env(tmp_path)
+    ).start()
+    try:
+        pid = client._server.pid
+        assert await until(lambda: index_workers_of(pid)), "no worker before initialize"
+        await client.initialize_session(
+            types.InitializeParams(capabilities=capabilities(), root_uri=None)
+        )
+        assert await until(lambda: not index_workers_of(pid)), "workers kept with no folder"
+    finally:
+        await client.shutdown_session()
+        await client.stop()

@@ -113,6 +113,41 @@ def test_a_listing_offers_only_what_reading_gives(repo: Path):
         assert isinstance(door.read(path), str), path
 
 
+def test_a_committed_folder_now_a_link_out_is_not_listed_through(tmp_path: Path, home: Path):
+    # git's index (which a hostile repository controls) lists `lib/helpers.py` while the
+    # working tree's `lib` is a link to the user's folder: the listing, which stats every
+    # file, must see the link in the folder's path, not only a link at the file itself.
+    root = tmp_path / "repo"
+    (root / "lib").mkdir(parents=True)
+    (root / "lib" / "helpers.py").write_text(CODE, encoding="utf-8")
+    (root / "app.py").write_text(CODE, encoding="utf-8")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "lib")
+    (root / "lib" / "helpers.py").unlink()
+    (root / "lib").rmdir()
+    (root / "lib").symlink_to(home / "lib")
+    door = WorkspaceFiles(root)
+    assert door.list() == ["app.py"]
+    assert [path for path, _ in door.list_stats()] == ["app.py"]
+    assert door.check("lib/helpers.py").kind == OUTSIDE
+
+
+def test_a_tracked_file_deleted_from_the_work_tree_is_not_listed(tmp_path: Path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in ("kept.py", "deleted.py"):
+        (root / name).write_text(CODE, encoding="utf-8")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "two")
+    (root / "deleted.py").unlink()
+    door = WorkspaceFiles(root)
+    assert door.list() == ["kept.py"]
+    assert [path for path, _ in door.list_stats()] == ["kept.py"]
+    assert door.select(["."]).files == ["kept.py"]
+
+
 def test_select_names_each_link_it_refuses_once(repo: Path):
     selection = WorkspaceFiles(repo).select(["."])
     assert selection.files == ["alias.py", "app.py", "src/real.py"]

@@ -13,7 +13,8 @@ from qwen_lsp.context.imports import ImportRef
 from qwen_lsp.context.index import LOOKUP_LIMIT, IndexPolicy
 from qwen_lsp.context.index_store import IndexStore, Record, imports_json
 from qwen_lsp.context.index_worker import encode_stale, scan_folder, stale_files
-from qwen_lsp.engine.indexing import build_indexes, start_index_workers
+from qwen_lsp.engine.indexing import build_indexes
+from qwen_lsp.engine.workers import start_index_workers
 from tests.unit.test_context_index import build, git_repo, module, new_index
 
 

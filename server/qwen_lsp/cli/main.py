@@ -146,9 +146,14 @@ def _serve(overrides: dict[str, Any]) -> int:
     from qwen_lsp.log import setup_logging
 
     setup_logging("info")
+    # The symbol index's workers start first: their start overlaps loading the server (pygls
+    # and lsprotocol take most of a second), and a restart's index check starts sooner.
+    from qwen_lsp.engine import start_index_workers
+
+    workers = start_index_workers(at_start=True)
     from qwen_lsp.lsp import create_server
 
-    create_server(overrides).start_io()
+    create_server(overrides, index_workers=workers).start_io()
     return EXIT_OK
 
 

@@ -290,16 +290,16 @@ class WorkspaceFiles:
         door would read, judged by path; listing the whole root renews the ignore decisions."""
         return [path for path, _ in self.list_stats(paths)]
 
-    def list_stats(self, paths: Sequence[str] = (".",)) -> list[tuple[str, os.stat_result | None]]:
-        """`list`, with the stat each file's judgement took (of what its links lead to; None
-        when it vanished meanwhile): a caller comparing files with what it stored needs no
-        second stat of each."""
-        listed = self._listed(paths)
+    def list_stats(self, paths: Sequence[str] = (".",)) -> list[tuple[str, os.stat_result]]:
+        """`list`, with the stat each file's judgement took (of what its links lead to): a
+        caller comparing files with what it stored needs no second stat of each."""
+        listed = self._listed(paths, stat_follows=True)
         resolved = self._resolve_all(listed)
         return [
-            (path, resolved[path][1])
+            (path, info)
             for path in listed
-            if self._judge(path, False, resolved[path]) is None
+            if (info := resolved[path][1]) is not None
+            and self._judge(path, False, resolved[path]) is None
         ]
 
     def select(self, paths: Sequence[str], *, named_any_kind: bool = True) -> Selection:
@@ -411,11 +411,7 @@ class WorkspaceFiles:
             except OSError:
                 return real, None
         folder, _, name = relative.rpartition("/")
-        real_folder = self._real_dirs.get(folder)
-        if real_folder is None:
-            real_folder = os.path.realpath(os.path.join(self.root, folder))
-            self._real_dirs[folder] = real_folder
-        full = os.path.join(real_folder, name)
+        full = _child(self._real_dir(folder), name)
         try:
             info = os.lstat(full)
         except OSError:
@@ -427,6 +423,26 @@ class WorkspaceFiles:
             return real, os.stat(real)
         except OSError:
             return real, None
+
+    def _real_dir(self, folder: str) -> str:
+        """The real path of a listed folder: its parent's, and a link followed only where
+        there is one (one lstat per folder, not one per part of its path)."""
+        real = self._real_dirs.get(folder)
+        if real is not None:
+            return real
+        if not folder:
+            real = self._real_root
+        else:
+            parent, _, name = folder.rpartition("/")
+            real = _child(self._real_dir(parent), name)
+            try:
+                linked = stat.S_ISLNK(os.lstat(real).st_mode)
+            except OSError:
+                linked = True  # let realpath say what is there
+            if linked:
+                real = os.path.realpath(real)
+        self._real_dirs[folder] = real
+        return real
 
     def _resolve_all(self, listed: Iterable[str]) -> dict[str, tuple[str, os.stat_result | None]]:
         """Where each listed file really is; the ignore decisions about link targets the
@@ -456,9 +472,16 @@ class WorkspaceFiles:
             self._git = _git_work_tree(self.root)
         return self._git
 
-    def _listed(self, paths: Sequence[str]) -> list[str]:
+    def _listed(self, paths: Sequence[str], *, stat_follows: bool = False) -> list[str]:
+        """The files git (or, outside git, the .gitignore files) lets in under `paths`.
+        `stat_follows`: the caller stats each file, which drops a tracked file deleted from
+        the working tree; this listing need not look for it."""
         whole = [p for p in paths if p not in (".", "")] == [] and bool(paths)
-        found = _git_files(self.root, paths) if self._in_work_tree() else None
+        found = None
+        if self._git is not False:
+            found = _git_files(self.root, paths, existing_only=not stat_follows)
+            if found is not None:  # `ls-files` answers only inside a work tree
+                self._git = True
         if whole:
             self._matcher = _Ignores(self.root)  # .gitignore files may have changed
         if found is None:
@@ -534,6 +557,11 @@ def read_regular_file(
     return data, info
 
 
+def _child(folder: str, name: str) -> str:
+    """`os.path.join` of a real folder and a plain name, at a listing's pace."""
+    return folder + name if folder.endswith(os.sep) else folder + os.sep + name
+
+
 def _under(path: str, base: str) -> str | None:
     """`path` relative to `base` with forward slashes ("" for `base` itself), or None."""
     if path == base:
@@ -585,9 +613,10 @@ def _git_work_tree(root: Path) -> bool:
     return done is not None and done.returncode == 0 and done.stdout.strip() == b"true"
 
 
-def _git_files(root: Path, paths: Sequence[str]) -> list[str] | None:
-    """`git ls-files` for `paths`: tracked files and untracked ones no ignore rule covers;
-    None when git cannot answer."""
+def _git_files(root: Path, paths: Sequence[str], *, existing_only: bool = True) -> list[str] | None:
+    """`git ls-files` for `paths`: tracked files and untracked ones no ignore rule covers
+    (`existing_only`: not a tracked file deleted from the working tree); None when git
+    cannot answer."""
     done = _git(
         root,
         "ls-files",
@@ -602,6 +631,8 @@ def _git_files(root: Path, paths: Sequence[str]) -> list[str] | None:
     if done is None or done.returncode != 0:
         return None
     names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    if not existing_only:
+        return [name for name in names if name]
     # A tracked file deleted from the working tree is still listed: there is nothing to read.
     base = str(root)  # os.path, not pathlib: this runs for every file of a big repository
     return [name for name in names if name and os.path.isfile(os.path.join(base, name))]

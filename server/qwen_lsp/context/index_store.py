@@ -36,6 +36,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from qwen_lsp.context.imports import ImportRef
 from qwen_lsp.context.tags import Definition
@@ -105,9 +106,9 @@ class Record:
     imports: str = "[]"  # JSON rows of `ImportRef` fields
 
 
-@dataclass(frozen=True, slots=True)
-class StoredFile:
-    """A file's row: its stat and digest, for freshness checks."""
+class StoredFile(NamedTuple):
+    """A file's row: its stat and digest, for freshness checks (a tuple: a restart compares
+    every row of a big repository)."""
 
     path: str
     language: str

@@ -156,26 +156,28 @@ def scan_folder(
         elif info is not None and _indexable_name(path.rpartition("/")[2]):
             wanted.append((path, info.st_size, info.st_mtime_ns))  # the listing's stat
     del listed
-    # over the limit, files nearer the root are kept: they are the project's own code
-    wanted.sort(key=lambda f: (f[0].count("/"), f[0]))
-    result.left_out = max(len(wanted) - job.max_files, 0)
-    del wanted[job.max_files :]
+    if len(wanted) > job.max_files:
+        # over the limit, files nearer the root are kept: they are the project's own code
+        wanted.sort(key=lambda f: (f[0].count("/"), f[0]))
+        result.left_out = len(wanted) - job.max_files
+        del wanted[job.max_files :]
     on_disk = {path: (size, mtime) for path, size, mtime in wanted}
     del wanted
     result.found = len(on_disk)
     known: dict[str, str] = {}  # stored digest of files whose stat changed
+    skipped = result.skipped
     with _stored(job, stored) as rows:
-        for row in rows:
-            stat = on_disk.get(row.path)
+        for path, language, size, mtime, digest, skip in rows:
+            stat = on_disk.get(path)
             if stat is None:
-                result.removed.append(row.path)
-            elif stat == (row.size, row.mtime_ns) and row.mtime_ns != -1:
-                del on_disk[row.path]
+                result.removed.append(path)
+            elif stat == (size, mtime) and mtime != -1:
+                del on_disk[path]
                 result.reused += 1
-                if row.skipped:
-                    result.skipped[row.skipped] = result.skipped.get(row.skipped, 0) + 1
-            elif row.language:
-                known[row.path] = row.digest
+                if skip:
+                    skipped[skip] = skipped.get(skip, 0) + 1
+            elif language:
+                known[path] = digest
     ordered = sorted(on_disk, key=lambda p: (p.count("/"), p))
     result.stale_count = len(ordered)
     result.stale = encode_stale((p, *on_disk[p], known.get(p, "")) for p in ordered)
@@ -194,7 +196,7 @@ def _stored(job: FolderJob, stored: Iterable[StoredFile] | None) -> Iterator[Ite
     try:
         db.execute("PRAGMA trusted_schema = OFF")
         cursor = db.execute("SELECT path, language, size, mtime_ns, digest, skipped FROM files")
-        yield (StoredFile(*row) for row in cursor)
+        yield cursor  # rows in `StoredFile`'s order
     finally:
         db.close()
 
@@ -332,7 +334,7 @@ _yielding: list[bool] = []  # set once this process has lowered its priority
 def yield_cpu() -> None:
     """From now on this process yields the CPU to the server (and the editor), so reading
     files never slows a request: at a worker's first read, or at its start for a build that
-    is not the session's first (`engine/indexing.start_index_workers`). A process cannot
+    is not the session's first (`engine/workers.start_index_workers`). A process cannot
     take it back."""
     if _yielding:
         return

@@ -4,9 +4,9 @@
 modules: `Runtime` (what a session holds), and the entry points of the three use cases
 (`completion/`, `actions/`, `review/`) over the shared core (`ask.py`, the one paid call;
 `failures.py`; `workspace.py`), and what an editor needs of a session besides them
-(`indexing.py`: the symbol index as editor events drive it; `status.py`: what the status bar
-and the stats command show). Names are imported on first use, so starting the server does
-not pay for a use case it has not run yet.
+(`indexing.py`: the symbol index as editor events drive it, `workers.py` its processes;
+`status.py`: what the status bar and the stats command show). Names are imported on first
+use, so starting the server does not pay for a use case it has not run yet.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _EXPORTS: dict[str, str] = {
     "index_folders": "indexing",
     "indexes_to_rescan": "indexing",
     "know_folders": "indexing",
-    "start_index_workers": "indexing",
+    "start_index_workers": "workers",
     "typing_paused": "indexing",
     # acceptance, counted locally
     "document_changed": "acceptance",
@@ -246,7 +246,6 @@ if TYPE_CHECKING:
         index_folders,
         indexes_to_rescan,
         know_folders,
-        start_index_workers,
         typing_paused,
     )
     from qwen_lsp.engine.review.answers import MalformedAnswer
@@ -276,4 +275,5 @@ if TYPE_CHECKING:
         spend_stats,
         status_changed,
     )
+    from qwen_lsp.engine.workers import start_index_workers
     from qwen_lsp.engine.workspace import Workspace, relative_path, workspace_folder

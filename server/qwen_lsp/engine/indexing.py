@@ -19,8 +19,6 @@ import asyncio
 import concurrent.futures
 import itertools
 import logging
-import multiprocessing
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,10 +30,10 @@ from qwen_lsp.context.index_worker import (
     read_and_store,
     scan_folder,
     stale_files,
-    yield_cpu,
 )
 from qwen_lsp.context.parsing import SourceDocument
 from qwen_lsp.engine.runtime import Runtime
+from qwen_lsp.engine.workers import start_index_workers, worker_count
 
 log = logging.getLogger(__name__)
 
@@ -45,35 +43,7 @@ MAX_FILE_EVENTS = 20  # more file events at once are a checkout or a build: a fu
 _builds = itertools.count(1)
 
 
-def worker_count() -> int:
-    """Index workers: one per core. They read at a lower priority (`yield_cpu`), so a
-    request the server answers takes a core from them at once; leaving a core idle instead
-    would double a cold build on a 2-core machine for nothing."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, cores)
-
-
 # -- folders and the build --------------------------------------------------------------------
-
-
-def start_index_workers(*, at_start: bool = False) -> concurrent.futures.ProcessPoolExecutor:
-    """The worker processes of the next build, started now (at `initialize`, so starting
-    them overlaps the server's own start); `build_indexes` stops them when it is done.
-    `at_start`: the session's first build, whose scan keeps the server's priority (a
-    restart waits for nothing else, and a busy machine would leave it behind); a later
-    build (a checkout, changed settings) yields the CPU from its start, scan included,
-    since the user is typing meanwhile."""
-    pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=worker_count(),
-        mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded server
-        initializer=None if at_start else yield_cpu,
-    )
-    # one process starts now, not at the scan (the pool adds the others as work arrives)
-    pool.submit(os.getpid)
-    return pool
 
 
 def know_folders(runtime: Runtime, roots: Sequence[Path]) -> None:

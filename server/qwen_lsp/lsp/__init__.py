@@ -17,7 +17,11 @@ if TYPE_CHECKING:
     from qwen_lsp.lsp.server import QwenLanguageServer
 
 
-def create_server(cli_overrides: Mapping[str, Any] | None = None) -> QwenLanguageServer:
+def create_server(
+    cli_overrides: Mapping[str, Any] | None = None, index_workers: Any = None
+) -> QwenLanguageServer:
+    """A server with every feature registered. `index_workers`: the symbol index's worker
+    processes, when they were started before this package was imported (`cli/main.py`)."""
     from qwen_lsp.lsp import (
         acceptance,
         actions,
@@ -44,4 +48,6 @@ def create_server(cli_overrides: Mapping[str, Any] | None = None) -> QwenLanguag
         acceptance,  # shown, accepted and retained suggestions, counted locally
     ):
         feature.register(server)
+    if index_workers is not None:
+        indexing.adopt_workers(server, index_workers)
     return server

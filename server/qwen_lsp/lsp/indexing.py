@@ -62,13 +62,25 @@ class IndexingSession:
 # -- the build ----------------------------------------------------------------------------
 
 
+def adopt_workers(ls: QwenLanguageServer, workers: Any) -> None:
+    """Worker processes started with the server process, for its first build (their start
+    overlaps the server's: loading pygls takes most of a second)."""
+    ls.state(IndexingSession).workers = workers
+
+
 def _know_folders(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
     """At initialize: files are judged by their folder's rules before the index is built,
-    and the first build's worker processes start (while the editor sends its settings)."""
+    and the first build's worker processes are started, unless they were (they start
+    while the editor sends its settings), or stopped when there is nothing to index."""
+    state = ls.state(IndexingSession)
     if ls.runtime is not None:
         know_folders(ls.runtime, ls.roots)
-        if ls.roots:
-            ls.state(IndexingSession).workers = start_index_workers(at_start=True)
+    if ls.runtime is None or not ls.roots:
+        if state.workers is not None:
+            state.workers.shutdown(wait=False)
+            state.workers = None
+    elif state.workers is None:
+        state.workers = start_index_workers(at_start=True)
 
 
 def start(ls: QwenLanguageServer) -> None:
