@@ -12,7 +12,7 @@ For each size, the real server over stdio (the fake LLM of tests/fakes on 127.0.
 - completion round trips while it builds (one open file of the workspace, a new line typed
   before each request so the answer cache misses): p50 / max / the first one;
 - server memory (RSS of the server's own process) when the index is ready;
-- completion round trips after: p50 / max (the idle figure);
+- completion round trips after: p50 / max (the idle figure), paced as those while it builds;
 - a branch switch: 1,000 files rewritten and reported as watched-file changes: the time to
   catch up and the round trips meanwhile;
 - restart with the index on disk: spawned -> the indexing `$/progress` ends (and the part
@@ -51,6 +51,7 @@ TARGET_RSS = 150.0  # MiB
 TARGET_COLD_10K = 20.0  # seconds, on 2 cores
 TARGET_RESTART = 1.0  # seconds
 RESTARTS = 5  # restarts measured, for their median
+PAUSE = 0.05  # seconds between two completions asked (a person types slower)
 # Files of this name are the one the user types in: a module with cross-file imports.
 TYPED_IN = ("rich/console.py", "_pytest/python.py", "click/core.py")
 
@@ -245,7 +246,7 @@ async def open_typed(client, fake: FakeLLM, path: Path) -> Session:
     return Session(client, fake, path.as_uri(), text)
 
 
-async def asks_until(session: Session, done, timeout: float, pause: float = 0.05) -> list[float]:
+async def asks_until(session: Session, done, timeout: float, pause: float = PAUSE) -> list[float]:
     """Round trips asked one after another (with `pause` between) until `done()`."""
     times = []
     deadline = time.monotonic() + timeout
@@ -290,7 +291,10 @@ async def measure(size: int, tmp: Path, fake: FakeLLM, requests: int) -> dict:
     pid = client._server.pid
     figures["rss_ready"] = rss_mib(pid)
     figures["cold_cpu"] = cpu_seconds(pid)  # the workers have ended: their time is counted
-    after = [await session.ask() for _ in range(requests)]
+    after = []
+    for _ in range(requests):  # paced as the ones during the build: the same kind of figure
+        after.append(await session.ask())
+        await asyncio.sleep(PAUSE)
     figures["after"] = after
 
     # a branch switch: 1,000 files rewritten, reported as watched-file changes
@@ -339,18 +343,26 @@ def line(name: str, value: float, unit: str, target: str = "", ok: bool | None =
     print(f"  {name:<46} {value:10.1f} {unit:<4} {target:<16} {verdict}")
 
 
+def _target(value: float, target: float | None) -> tuple[str, bool | None]:
+    if target is None:
+        return "", None
+    return f"<= {target:g} s", value <= target
+
+
 def report(f: dict) -> None:
     size = f["files"]
     print(f"\n{size:,} files")
     print(f"  index at the end of the cold build: {f['cold_message']}")
     print(f"  load average: {f['load_start']} at the start, {f['load_cold']} after the cold build")
-    cold_target = TARGET_COLD_10K * size / 10_000
+    # The issue's time targets are for the 10k-file workspace (the restart's for up to it);
+    # the other sizes print their figures beside none.
+    cold_target = TARGET_COLD_10K if size == 10_000 else None
+    restart_target = TARGET_RESTART if size <= 10_000 else None
     line(
         "cold index (spawn -> $/progress end)",
         f["cold"],
         "s",
-        f"<= {cold_target:g} s",
-        f["cold"] <= cold_target,
+        *_target(f["cold"], cold_target),
     )
     # The wall-clock figure counts whatever else the machine runs; the CPU time does not.
     # The server's own includes the completions the bench asks meanwhile.
@@ -362,16 +374,14 @@ def report(f: dict) -> None:
         f"  the workers' time over {cores} cores (an idle machine)",
         workers_cpu / cores,
         "s",
-        f"<= {cold_target:g} s",
-        workers_cpu / cores <= cold_target,
+        *_target(workers_cpu / cores, cold_target),
     )
     restart = statistics.median(f["restarts"])
     line(
         f"restart with the index on disk (median of {len(f['restarts'])})",
         restart,
         "s",
-        f"<= {TARGET_RESTART:g} s",
-        restart <= TARGET_RESTART,
+        *_target(restart, restart_target),
     )
     line("  the slowest restart", max(f["restarts"]), "s")
     initialize = statistics.median(f["initializes"])

@@ -1,6 +1,7 @@
 """The symbol index's SQLite store and its build in worker processes: what is stored comes
 back, freshness is by stat, one changed file is one file read, the limits leave files out
-and say so once, and a build in spawned workers gives the same index as one in-process."""
+and say so once, a build in spawned workers gives the same index as one in-process, and
+what the server derives from the index is not remade for every batch a build commits."""
 
 from __future__ import annotations
 
@@ -9,10 +10,17 @@ import os
 import stat
 from pathlib import Path
 
+from qwen_lsp.context import index_store as index_store_module
 from qwen_lsp.context.imports import ImportRef
-from qwen_lsp.context.index import LOOKUP_LIMIT, IndexPolicy
-from qwen_lsp.context.index_store import IndexStore, Record, imports_json
-from qwen_lsp.context.index_worker import encode_stale, scan_folder, stale_files
+from qwen_lsp.context.index import LOOKUP_LIMIT, IndexPolicy, RefreshSummary
+from qwen_lsp.context.index_store import (
+    SETTLE_SECONDS,
+    IndexStore,
+    Record,
+    imports_json,
+    write_records,
+)
+from qwen_lsp.context.index_worker import encode_stale, parse, scan_folder, stale_files
 from qwen_lsp.engine.indexing import build_indexes
 from qwen_lsp.engine.workers import start_index_workers
 from tests.unit.test_context_index import build, git_repo, module, new_index
@@ -207,3 +215,43 @@ def test_the_first_build_scans_at_the_servers_priority_and_every_read_is_below_i
         steps = ["scan", "read", "read"]
         lowered = pool.submit(_priority_after, steps, str(root)).result()
         assert lowered == min(server + 10, 19)  # lowered once, however many reads
+
+
+def test_while_a_build_writes_what_a_prompt_derived_is_made_again_once_a_second(
+    tmp_path: Path, monkeypatch
+):
+    # A build's workers commit a batch every few milliseconds; remaking import scopes and
+    # lookups for each would make every completion during a build pay for it. What the
+    # server derived stays at most `SETTLE_SECONDS` old while a build writes, and the
+    # build's end (or the server's own write of an edited file) shows everything at once.
+    root = git_repo(tmp_path / "repo", {"a.py": module("alpha"), "b.py": module("beta")})
+    index = build(new_index(root, tmp_path / "index"))
+    clock = [1000.0]
+    monkeypatch.setattr(index_store_module.time, "monotonic", lambda: clock[0])
+    summary = RefreshSummary()
+
+    def worker_writes(name: str, *functions: str) -> None:
+        text = "".join(module(f) for f in functions).encode()
+        write_records(str(index.store.path), [parse(name, text, size=len(text), mtime_ns=1)])
+        index.committed_by_worker(["parsed"], summary)
+
+    assert index.definitions_in("a.py", "gamma") == []  # asked, and remembered
+    worker_writes("a.py", "alpha", "gamma")
+    assert index.definitions_in("a.py", "gamma")  # the build's first batch: seen at once
+    assert index.definitions_in("a.py", "delta") == []
+    clock[0] += 0.4
+    worker_writes("a.py", "alpha", "gamma", "delta")
+    assert index.definitions_in("a.py", "delta") == []  # within the second: not remade
+    clock[0] += SETTLE_SECONDS
+    worker_writes("b.py", "beta")
+    assert index.definitions_in("a.py", "delta")  # a second on, the next batch remakes it
+    assert index.definitions_in("a.py", "omega") == []
+    clock[0] += 0.1
+    worker_writes("a.py", "alpha", "omega")
+    assert index.definitions_in("a.py", "omega") == []
+    index.finish(summary)  # the build ended: all it wrote is seen
+    assert index.definitions_in("a.py", "omega")
+    assert index.definitions_in("b.py", "zeta") == []
+    clock[0] += 0.1
+    index.commit([parse("b.py", module("zeta").encode(), size=1, mtime_ns=2)])
+    assert index.definitions_in("b.py", "zeta")  # the server's own write: seen at once

@@ -364,8 +364,13 @@ class WorkspaceIndex:
             summary.count_outcome(outcome)
 
     def finish(self, summary: RefreshSummary) -> None:
+        self.settle()
         self.summary = summary
         self.ready = True
+
+    def settle(self) -> None:
+        """A build ended or stopped: everything its workers committed is seen from now on."""
+        self.store.settled()
 
     def refresh(self, scan: ScanResult | None = None) -> Iterator[tuple[int, int]]:
         """Bring the index up to date with the disk in-process, yielding (done, to do) after

@@ -32,6 +32,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 STORE_FORMAT = 4
 _CACHE_KIB = 4096  # SQLite's page cache per connection: bounded, whatever the repository
 _TIMEOUT = 10.0
+SETTLE_SECONDS = 1.0  # while a build writes, derived data is made again at most this often
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -162,6 +164,8 @@ class IndexStore:
         self.reader = open_database(self.path, timeout=_TIMEOUT)
         self._tune(self.reader)
         self.generation = 0  # bumped by every write: what was derived from reads goes stale
+        self._stale_at = -SETTLE_SECONDS  # when a build's writes last made it stale
+        self._unsettled = False  # a build wrote since
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -260,8 +264,25 @@ class IndexStore:
             yield db
 
     def written_elsewhere(self) -> None:
-        """A build's worker process committed records: what was derived from reads is stale."""
-        self.generation += 1
+        """A build's worker process committed records: what was derived from reads (import
+        scopes, lookups) goes stale, at most every `SETTLE_SECONDS` while a build writes.
+        A build commits a batch every few milliseconds: deriving everything again for each
+        request would make every completion pay for the build, for definitions that are at
+        most that old (the index is being filled anyway). `settled` ends it."""
+        now = time.monotonic()
+        if now - self._stale_at >= SETTLE_SECONDS:
+            self.generation += 1
+            self._stale_at = now
+            self._unsettled = False
+        else:
+            self._unsettled = True
+
+    def settled(self) -> None:
+        """A build ended: what it wrote since the last `written_elsewhere` that counted is
+        seen from now on."""
+        if self._unsettled:
+            self.generation += 1
+            self._unsettled = False
 
     # -- reading (`reader`: the event loop's thread only) ----------------------------------------
 

@@ -123,28 +123,31 @@ async def _build(
     pending: set[asyncio.Future] = set()
     reported = time.monotonic()
     timed_out = False
-    while True:
-        while not timed_out and len(pending) < 2 * workers:
-            batch = next(batches, None)
-            if batch is None:
+    try:
+        while True:
+            while not timed_out and len(pending) < 2 * workers:
+                batch = next(batches, None)
+                if batch is None:
+                    break
+                pending.add(loop.run_in_executor(pool, read_and_store, job, batch))
+            if not pending:
                 break
-            pending.add(loop.run_in_executor(pool, read_and_store, job, batch))
-        if not pending:
-            break
-        finished, pending = await asyncio.wait(
-            pending,
-            timeout=max(deadline - time.monotonic(), 0.01),
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-        for future in finished:
-            outcomes = future.result()
-            index.committed_by_worker(outcomes, summary)
-            done += len(outcomes)
-        if not timed_out and time.monotonic() >= deadline:
-            timed_out = True  # what is under way is kept; nothing more is started
-        if time.monotonic() - reported >= PROGRESS_SECONDS:
-            on_progress(_progress(index, done, found), _percent(done, found))
-            reported = time.monotonic()
+            finished, pending = await asyncio.wait(
+                pending,
+                timeout=max(deadline - time.monotonic(), 0.01),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for future in finished:
+                outcomes = future.result()
+                index.committed_by_worker(outcomes, summary)
+                done += len(outcomes)
+            if not timed_out and time.monotonic() >= deadline:
+                timed_out = True  # what is under way is kept; nothing more is started
+            if time.monotonic() - reported >= PROGRESS_SECONDS:
+                on_progress(_progress(index, done, found), _percent(done, found))
+                reported = time.monotonic()
+    finally:
+        index.settle()  # what the workers committed is seen, even if the build was stopped
     if timed_out:
         summary.timed_out = max(found - done, 0)
     del scan
