@@ -168,3 +168,22 @@ async def test_index_workers_start_with_the_server_and_stop_when_there_is_nothin
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+async def test_an_exit_while_the_index_builds_ends_the_server_quietly(fake_llm, tmp_path: Path):
+    # The editor closes mid-build: the build's `$/progress` end, sent as its task is cancelled
+    # after `exit`, met a closed stdout, and pygls reported each failed send by sending again,
+    # one failure inside the other: seconds of CPU and thousands of log lines at every exit.
+    root = big_workspace(tmp_path / "repo", 3 * FILES)
+    env = clean_env(tmp_path / "env")
+    async with running_server(
+        root, env, init_options=options(fake_llm), capabilities=capabilities()
+    ) as client:
+        assert await until(
+            lambda: any(r and r[0].title == INDEXING for r in client.progress_reports.values())
+        )
+        building = not isinstance(indexing_reports(client)[-1], types.WorkDoneProgressEnd)
+    assert building  # the exit came while the build ran
+    assert client._server.returncode == 0
+    log = Path(env["QWEN_LSP_LOG_FILE"]).read_text(encoding="utf-8")
+    assert "Error sending data" not in log and "Failed to report error" not in log

@@ -50,6 +50,22 @@ class QwenProtocol(LanguageServerProtocol):
         finally:
             DISPATCHED_VERSION.reset(token)
 
+    _exited = False  # `exit` came: pygls closes stdout, nothing can reach the client
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args):  # type: ignore[no-untyped-def]
+        self._exited = True
+        yield from super().lsp_exit(*args)
+
+    def _send_data(self, data: Any) -> None:
+        # Work cancelled on the way out (a build's `$/progress` end) would write to the closed
+        # stdout; pygls reports a failed send by sending again, each failure inside the last:
+        # seconds of CPU and thousands of traceback lines in the log, at every exit.
+        if self._exited:
+            log.debug("not sent after exit: %.80s", data)
+            return
+        super()._send_data(data)
+
     def _to_user_handler(self, method: str, params: object):  # type: ignore[no-untyped-def]
         if (handler := self.fm.features.get(method)) is not None:
             yield handler, (params,), None
