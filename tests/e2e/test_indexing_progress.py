@@ -61,6 +61,7 @@ async def test_a_completion_is_answered_while_the_index_builds_and_progress_coun
     fake_llm, tmp_path: Path
 ):
     root = big_workspace(tmp_path / "repo", FILES)
+    (root / "main.py").write_text("", encoding="utf-8")  # on disk when the editor starts
     fake_llm.reply("value + 1")
     async with running_server(
         root, clean_env(tmp_path), init_options=options(fake_llm), capabilities=capabilities()
@@ -150,17 +151,27 @@ async def until(condition, timeout: float = 30.0) -> bool:
     return True
 
 
-async def test_index_workers_start_with_the_server_and_stop_when_there_is_nothing_to_index(
-    tmp_path: Path,
-):
-    # They start before `initialize` (so a restart's check of the stored index starts as soon
-    # as the folder is known), and a session without a folder does not keep them.
+async def test_the_folder_is_listed_while_the_server_starts(fake_llm, tmp_path: Path):
+    # `initialize` is read before pygls is loaded: a worker lists the folder it names while the
+    # server loads, and the first build's scan takes that listing (a restart's check of the
+    # stored index is mostly this listing).
+    root = big_workspace(tmp_path / "repo", 40)
+    env = clean_env(tmp_path / "env")
+    async with running_server(
+        root, env, init_options=options(fake_llm), capabilities=capabilities()
+    ) as client:
+        [summary] = await indexing_done(client)
+    assert "40 files, 40 read" in summary
+    log = Path(env["QWEN_LSP_LOG_FILE"]).read_text(encoding="utf-8")
+    assert f"listed {root.resolve()} (40 files) while the server started" in log
+
+
+async def test_index_workers_stop_when_there_is_nothing_to_index(tmp_path: Path):
     client = await ClientServerConfig(
         server_command=SERVER_COMMAND, server_env=clean_env(tmp_path)
     ).start()
     try:
         pid = client._server.pid
-        assert await until(lambda: index_workers_of(pid)), "no worker before initialize"
         await client.initialize_session(
             types.InitializeParams(capabilities=capabilities(), root_uri=None)
         )

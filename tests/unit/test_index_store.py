@@ -8,9 +8,12 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 from qwen_lsp.context import index_store as index_store_module
+from qwen_lsp.context import index_worker as index_worker_module
+from qwen_lsp.context.files import ReadPolicy
 from qwen_lsp.context.imports import ImportRef
 from qwen_lsp.context.index import LOOKUP_LIMIT, IndexPolicy, RefreshSummary
 from qwen_lsp.context.index_store import (
@@ -20,7 +23,14 @@ from qwen_lsp.context.index_store import (
     imports_json,
     write_records,
 )
-from qwen_lsp.context.index_worker import encode_stale, parse, scan_folder, stale_files
+from qwen_lsp.context.index_worker import (
+    FolderJob,
+    encode_stale,
+    list_ahead,
+    parse,
+    scan_folder,
+    stale_files,
+)
 from qwen_lsp.engine.indexing import build_indexes
 from qwen_lsp.engine.workers import start_index_workers
 from tests.unit.test_context_index import build, git_repo, module, new_index
@@ -255,3 +265,28 @@ def test_while_a_build_writes_what_a_prompt_derived_is_made_again_once_a_second(
     clock[0] += 0.1
     index.commit([parse("b.py", module("zeta").encode(), size=1, mtime_ns=2)])
     assert index.definitions_in("b.py", "zeta")  # the server's own write: seen at once
+
+
+def test_a_listing_made_ahead_is_taken_by_the_first_scan_of_that_folder(
+    tmp_path: Path, monkeypatch
+):
+    # `list_ahead` lists the folder while the server loads; the worker's first scan of the
+    # same folder takes that listing (a file made since is not in it, as with any scan taken
+    # a moment earlier), once, only with no `exclude`, and only while it is fresh.
+    root = git_repo(tmp_path / "repo", {"a.py": module("alpha")})
+    job = FolderJob(str(root.resolve()), ReadPolicy(max_file_size=10_000), 100, None, build=1)
+    assert list_ahead(job.root) == 1
+    (root / "b.py").write_text(module("beta"), encoding="utf-8")
+    assert scan_folder(job).found == 1  # the listing made ahead
+    assert scan_folder(replace(job, build=2)).found == 2  # taken once
+
+    list_ahead(job.root)
+    (root / "c.py").write_text(module("gamma"), encoding="utf-8")
+    excluding = replace(job, policy=ReadPolicy(exclude=("vendor/*",)), build=3)
+    assert scan_folder(excluding).found == 3  # another exclude: listed again
+
+    list_ahead(job.root)
+    (root / "d.py").write_text(module("delta"), encoding="utf-8")
+    later = index_worker_module.time.monotonic() + index_worker_module.AHEAD_FRESH + 1
+    monkeypatch.setattr(index_worker_module.time, "monotonic", lambda: later)
+    assert scan_folder(replace(job, build=4)).found == 4  # too old: listed again

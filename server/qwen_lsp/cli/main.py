@@ -149,16 +149,24 @@ def _serve(overrides: dict[str, Any]) -> int:
 
     setup_logging("info")
     with loading():
-        # The symbol index's workers start first: their start overlaps loading the server
-        # (pygls and lsprotocol take most of a second), and a restart's index check starts
+        # The symbol index's workers start first, and list the workspace folder the editor's
+        # `initialize` names (read now, replayed to pygls): that overlaps loading the server
+        # (pygls and lsprotocol take most of a second), and a restart's index check ends
         # sooner.
-        from qwen_lsp.engine import start_index_workers
+        from qwen_lsp.engine import start_index_workers, start_listing
+        from qwen_lsp.lsp.first_message import Replay, first_folder, read_first_message
 
-        workers = start_index_workers(at_start=True)
+        first = None if _stdin_is_a_terminal() else read_first_message(sys.stdin.buffer)
+        folder = first_folder(first.message) if first is not None else None
+        ahead = {}
+        if folder is not None:
+            workers, ahead = start_listing(folder)
+        else:
+            workers = start_index_workers(at_start=True)
         from qwen_lsp.lsp import create_server
 
-        server = create_server(overrides, index_workers=workers)
-    server.start_io()
+        server = create_server(overrides, index_workers=workers, listed_ahead=ahead)
+    server.start_io(stdin=Replay(first.raw, sys.stdin.buffer) if first is not None else None)
     return EXIT_OK
 
 

@@ -19,6 +19,7 @@ import hashlib
 import os
 import posixpath
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,15 +110,51 @@ Listed = list[tuple[str, os.stat_result | None]]
 
 def _door(job: FolderJob, *, listing: bool = False) -> tuple[WorkspaceFiles, Listed]:
     """The folder's door, listed once for this build (the listing takes the ignore decisions
-    of every file at once); with `listing`, the files it lists with their stats (a scan)."""
+    of every file at once); with `listing`, the files it lists with their stats (a scan),
+    taken from `list_ahead` when that listed this folder for this build."""
     key = (job.root, job.policy)
     known = _DOORS.get(key)
     if known is not None and known[0] == job.build and not listing:
         return known[1], []
-    door = WorkspaceFiles(Path(job.root), job.policy)
-    listed = door.list_stats(["."])
+    ahead = _listed_ahead(job) if listing else None
+    if ahead is not None:
+        door, listed = ahead
+        door.policy = job.policy  # the same exclude: what else it holds is not the listing's
+    else:
+        door = WorkspaceFiles(Path(job.root), job.policy)
+        listed = door.list_stats(["."])
     _DOORS.clear()  # one folder's door at a time: a worker serves one build
     _DOORS[key] = (job.build, door)
+    return door, listed
+
+
+# -- listing ahead -----------------------------------------------------------------------------
+
+# Seconds a listing made ahead stays usable: a file created after it is found only by a later
+# event, as one created during any scan would be; the server takes about one to start.
+AHEAD_FRESH = 10.0
+_AHEAD: dict[str, tuple[float, WorkspaceFiles, Listed]] = {}
+
+
+def list_ahead(root: str) -> int:
+    """List the folder `root` while the server loads, before its settings are read
+    (`engine/workers.start_index_workers`); the first scan of that folder in this process
+    takes the listing, if its `exclude` is none (the only setting a listing depends on) and
+    it comes within `AHEAD_FRESH` seconds. The number of files listed."""
+    door = WorkspaceFiles(Path(root), ReadPolicy())
+    listed = door.list_stats(["."])
+    _AHEAD.clear()
+    _AHEAD[root] = (time.monotonic(), door, listed)
+    return len(listed)
+
+
+def _listed_ahead(job: FolderJob) -> tuple[WorkspaceFiles, Listed] | None:
+    found = _AHEAD.pop(job.root, None)
+    if found is None:
+        return None
+    at, door, listed = found
+    if job.policy.exclude != door.policy.exclude or time.monotonic() - at > AHEAD_FRESH:
+        return None
     return door, listed
 
 

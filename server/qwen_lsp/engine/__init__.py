@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "indexes_to_rescan": "indexing",
     "know_folders": "indexing",
     "start_index_workers": "workers",
+    "start_listing": "workers",
     "typing_paused": "indexing",
     # acceptance, counted locally
     "document_changed": "acceptance",
@@ -179,6 +180,7 @@ __all__ = [
     "session_status",
     "spend_stats",
     "start_index_workers",
+    "start_listing",
     "status_changed",
     "suggestion_accepted",
     "suggestions_shown",
@@ -275,5 +277,5 @@ if TYPE_CHECKING:
         spend_stats,
         status_changed,
     )
-    from qwen_lsp.engine.workers import start_index_workers
+    from qwen_lsp.engine.workers import start_index_workers, start_listing
     from qwen_lsp.engine.workspace import Workspace, relative_path, workspace_folder

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import itertools
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from qwen_lsp.context.index import RefreshSummary, WorkspaceIndex
@@ -74,11 +75,13 @@ async def build_indexes(
     on_progress: Callable[[str, int], None],
     on_notice: Callable[[str], None] | None = None,
     pool: concurrent.futures.ProcessPoolExecutor | None = None,
+    listed_ahead: Mapping[str, concurrent.futures.Future[int]] | None = None,
 ) -> list[str]:
     """Bring `indexes` up to date in worker processes (see the module docstring).
     `on_progress(message, percentage)` says "files done of files found" per folder;
     `on_notice(text)` is called once per folder and session when the limits left files out.
-    `pool`: workers started ahead (`start_index_workers`). The result says what each
+    `pool`: workers started ahead (`start_index_workers`, `start_listing`), and
+    `listed_ahead` the listings of folders one of them began then. The result says what each
     folder's index holds, or why indexing stopped (a broken index costs only context: it is
     logged, never raised)."""
     summaries = []
@@ -90,7 +93,8 @@ async def build_indexes(
         workers = worker_count()
         pool = pool or start_index_workers()
         for index in indexes:
-            summary = await _build(index, pool, workers, on_progress)
+            ahead = (listed_ahead or {}).get(str(index.root))
+            summary = await _build(index, pool, workers, on_progress, ahead)
             summaries.append(f"{index.name}: {summary.describe()}")
             log.info("symbol index of %s: %s", index.root, summary.describe())
             notice = limits_notice(index, summary)
@@ -111,9 +115,16 @@ async def _build(
     pool: concurrent.futures.Executor,
     workers: int,
     on_progress: Callable[[str, int], None],
+    listed_ahead: concurrent.futures.Future[int] | None = None,
 ) -> RefreshSummary:
     loop = asyncio.get_running_loop()
     job = index.job(next(_builds))
+    if listed_ahead is not None:
+        # The worker listing this folder since the server started holds the listing: once it
+        # is done, it is the one idle worker, and the scan goes to it (`list_ahead`).
+        with contextlib.suppress(Exception):  # a failed listing is only not reused
+            listed = await asyncio.wrap_future(listed_ahead)
+            log.info("listed %s (%d files) while the server started", index.root, listed)
     scan = await loop.run_in_executor(pool, scan_folder, job)
     summary = await asyncio.to_thread(index.begin, scan)
     found, done = scan.found, scan.reused

@@ -18,10 +18,13 @@ if TYPE_CHECKING:
 
 
 def create_server(
-    cli_overrides: Mapping[str, Any] | None = None, index_workers: Any = None
+    cli_overrides: Mapping[str, Any] | None = None,
+    index_workers: Any = None,
+    listed_ahead: Mapping[str, Any] | None = None,
 ) -> QwenLanguageServer:
     """A server with every feature registered. `index_workers`: the symbol index's worker
-    processes, when they were started before this package was imported (`cli/main.py`)."""
+    processes, when they were started before this package was imported (`cli/main.py`), and
+    `listed_ahead` the listing of the workspace folder one of them began then."""
     from qwen_lsp.lsp import (
         acceptance,
         actions,
@@ -49,5 +52,5 @@ def create_server(
     ):
         feature.register(server)
     if index_workers is not None:
-        indexing.adopt_workers(server, index_workers)
+        indexing.adopt_workers(server, index_workers, listed_ahead or {})
     return server

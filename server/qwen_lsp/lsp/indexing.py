@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,16 +57,20 @@ class IndexingSession:
 
     build: asyncio.Task[None] | None = None
     reindex: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
-    workers: Any = None  # the first build's worker processes, started at initialize
+    workers: Any = None  # the first build's worker processes, started with the server
+    listed_ahead: dict[str, Any] = field(default_factory=dict)  # folder -> its listing's future
 
 
 # -- the build ----------------------------------------------------------------------------
 
 
-def adopt_workers(ls: QwenLanguageServer, workers: Any) -> None:
+def adopt_workers(ls: QwenLanguageServer, workers: Any, listed_ahead: Mapping[str, Any]) -> None:
     """Worker processes started with the server process, for its first build (their start
-    overlaps the server's: loading pygls takes most of a second)."""
-    ls.state(IndexingSession).workers = workers
+    overlaps the server's: loading pygls takes most of a second), and the listing of the
+    workspace folder one of them began then."""
+    state = ls.state(IndexingSession)
+    state.workers = workers
+    state.listed_ahead = dict(listed_ahead)
 
 
 def _know_folders(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
@@ -108,18 +113,29 @@ def _build_in_background(ls: QwenLanguageServer, indexes: list[WorkspaceIndex]) 
             with contextlib.suppress(asyncio.CancelledError):
                 await previous  # one build at a time: they share the indexes
         workers, state.workers = state.workers, None
-        await build(ls, indexes, workers)
+        ahead, state.listed_ahead = state.listed_ahead, {}
+        await build(ls, indexes, workers, ahead)
 
     state.build = asyncio.get_running_loop().create_task(run())
 
 
-async def build(ls: QwenLanguageServer, indexes: list[WorkspaceIndex], workers: Any = None) -> None:
+async def build(
+    ls: QwenLanguageServer,
+    indexes: list[WorkspaceIndex],
+    workers: Any = None,
+    listed_ahead: Mapping[str, Any] | None = None,
+) -> None:
     """Refresh `indexes` under `$/progress`, which ends saying what each index holds."""
     if ls.runtime is None:
         return
     async with work_done(ls, TITLE, percentage=0) as progress:
         summaries = await build_indexes(
-            ls.runtime, indexes, progress.report, lambda text: _tell(ls, text), workers
+            ls.runtime,
+            indexes,
+            progress.report,
+            lambda text: _tell(ls, text),
+            workers,
+            listed_ahead,
         )
         progress.end_message = "; ".join(summaries)
 
