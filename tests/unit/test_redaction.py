@@ -25,7 +25,10 @@ from qwen_lsp.redaction import (
 )
 from tests.secrets_corpus import build_corpus, planted, shapes
 
-SEEDS = (0, 1, 2)
+# Seeds a fresh draw once failed on: 2530264819, a connection string's password with a dot
+# read as code (`Os.XJ8nv5YCok`, like `os.environ`); 2581536923 and 1010395037, passwords
+# holding "xxx" between symbols read as placeholders (`Xxx+HMpH.w37IS`, `DTN9VDlfn~i+xxx`).
+SEEDS = (0, 1, 2, 2530264819, 2581536923, 1010395037)
 STEM = PLACEHOLDER_STEMS[0]
 # The classes of secret that leaked before (issue "The repository is untrusted input"), by the
 # shape names of the generated corpus: each must be planted.

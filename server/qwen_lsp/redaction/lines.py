@@ -148,7 +148,10 @@ def _values_after(line: str, lead: str, name: str, end: int) -> Iterator[tuple[i
             after = line[match.end("value") : match.end("value") + 1]
             if after and after in "([{.":
                 return  # a call or an index: code
-            if unquoted_secret(value, password=password) and key_half(name, value):
+            in_string = kind == "parameter"
+            if unquoted_secret(value, password=password, in_string=in_string) and key_half(
+                name, value
+            ):
                 yield (*match.span("value"), kind)
 
     yield from quoted(_AFTER_NAME_QUOTED.match(line, end), "assignment")

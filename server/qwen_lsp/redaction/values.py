@@ -29,6 +29,7 @@ _STAND_IN = re.compile(
     r"(?![a-z0-9])",
     re.I,
 )
+_X_RUN = re.compile(r"x{3,}", re.I)
 # Runs a person types in a short made-up value ("deadbeef12346"); long random keys hold them
 # by chance.
 _TYPED_RUN = re.compile(r"deadbeef|abcdef|123456|qwerty", re.I)
@@ -129,11 +130,23 @@ def stand_in(value: str) -> bool:
         or lowered.startswith(("os.environ", "process.env", "getenv", "env:", "env(", "vault:"))
         or bool(_TEMPLATE.match(value))
         or bool(_NOT_LITERAL.search(value))
-        or any(_typed(m.group(0)) for m in _STAND_IN.finditer(value))
+        or any(_stands_in(value, m.group(0)) for m in _STAND_IN.finditer(value))
         or (len(value) <= 24 and _TYPED_RUN.search(value) is not None)
         or bool(_WEAK_WORD.match(value))
         or bool(HASH_PREFIX.match(value))
     )
+
+
+def _stands_in(value: str, word: str) -> bool:
+    """Whether `word`, found in `value`, makes it a stand-in. A run of x ("sk-xxxx",
+    "xxx-token") does, unless what is left is itself a random secret: a drawn password holds
+    "xxx" between two symbols now and then ("Xxx+HMpH.w37IS")."""
+    if not _typed(word):
+        return False
+    if set(word.lower()) != {"x"}:
+        return True
+    rest = _X_RUN.sub("", value)
+    return sum(c.isalnum() for c in rest) < 8 or not _mixed(rest)
 
 
 def _typed(word: str) -> bool:
@@ -176,8 +189,10 @@ def quoted_secret(value: str, *, password: bool) -> bool:
     return password or not _LOWER_COMPOUND.match(value)
 
 
-def unquoted_secret(value: str, *, password: bool) -> bool:
-    """An unquoted value (YAML, INI, .properties, a comment) that is a secret, not code."""
+def unquoted_secret(value: str, *, password: bool, in_string: bool = False) -> bool:
+    """An unquoted value (YAML, INI, .properties, a comment) that is a secret, not code.
+    `in_string`: the value is a parameter inside a connection or query string
+    (`;password=Os.XJ8nv5YCok;`), where a dotted name is text, not a reference to code."""
     if not quoted_secret(value, password=password):
         return False
     if value.startswith(("@", "&", "*", "!", "|", ">", "-", "=", "~", ".")):
@@ -187,7 +202,8 @@ def unquoted_secret(value: str, *, password: bool) -> bool:
     if WORDS.match(value) or _HEX_NUMBER.match(value):
         return False  # an identifier or a number: get_token, SecretStr, 0x1f
     first = re.split(r"\.|::|->", value)[0]
-    if DOTTED_NAME.match(value) and (first.lower() in _RECEIVERS or _MODULE_NAME.match(first)):
+    code = first.lower() in _RECEIVERS or _MODULE_NAME.match(first)
+    if not in_string and DOTTED_NAME.match(value) and code:
         return False  # code: self.password, rust_openssl.hpke.X25519PrivateKey
     has_letter = any(c.isalpha() for c in value)
     has_other = any(not c.isalpha() for c in value)
