@@ -156,12 +156,15 @@ def _serve(overrides: dict[str, Any]) -> int:
         from qwen_lsp.engine import start_index_workers, start_listing
         from qwen_lsp.lsp.first_message import Replay, first_folder, read_first_message
 
-        first = None if _stdin_is_a_terminal() else read_first_message(sys.stdin.buffer)
+        # A person at a terminal gets no workers before an `initialize` (a Ctrl-C would end
+        # them with their own tracebacks); the server starts them then, as for any client.
+        person = _stdin_is_a_terminal()
+        first = None if person else read_first_message(sys.stdin.buffer)
         folder = first_folder(first.message) if first is not None else None
-        ahead = {}
+        workers, ahead = None, {}
         if folder is not None:
             workers, ahead = start_listing(folder)
-        else:
+        elif not person:
             workers = start_index_workers(at_start=True)
         from qwen_lsp.lsp import create_server
 
