@@ -105,7 +105,7 @@ def encode_stale(files: Iterable[StaleFile]) -> str:
 _DOORS: dict[tuple[str, ReadPolicy], tuple[int, WorkspaceFiles]] = {}
 
 
-Listed = list[tuple[str, os.stat_result | None]]
+Listed = list[tuple[str, os.stat_result]]
 
 
 def _door(job: FolderJob, *, listing: bool = False) -> tuple[WorkspaceFiles, Listed]:
@@ -190,7 +190,7 @@ def scan_folder(
             config = read_ts_config(path, lambda p: _text_through(door, p))
             if config is not None:
                 result.ts_paths[posixpath.dirname(path)] = config
-        elif info is not None and _indexable_name(path.rpartition("/")[2]):
+        elif _indexable_name(path.rpartition("/")[2]):
             wanted.append((path, info.st_size, info.st_mtime_ns))  # the listing's stat
     del listed
     if len(wanted) > job.max_files:
